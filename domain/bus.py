@@ -1,0 +1,229 @@
+"""The CommandBus: handlers by command type, a middleware chain, and group commit.
+
+`dispatch` queues a command and waits. One writer task drains the queue and runs the queued
+commands one after another inside ONE write transaction: each through the middleware chain and
+its handler, against a unit of work that stages events. A command that fails is rolled back out
+of the batch (nothing of it is written); the rest commit together, and only after the commit are
+the callers answered. Many concurrent requests thus share one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from domain import rules
+from domain.commands import Command, CommandResult
+from domain.errors import OrderNotFound
+from domain.events import Event
+from domain.eventstore import AppendBatch, HandledCommand, SqlEventStore
+from domain.order import Order
+
+log = logging.getLogger("ordergraph.commands")
+
+C = TypeVar("C", bound=Command)
+Handler = Callable[[Any, "UnitOfWork"], Awaitable[CommandResult]]
+Next = Callable[[Command, "UnitOfWork"], Awaitable[CommandResult]]
+Middleware = Callable[[Command, "UnitOfWork", Next], Awaitable[CommandResult]]
+
+
+class UnknownCommand(LookupError):
+    """No handler is registered for this command type."""
+
+
+class BusNotRunning(RuntimeError):
+    """The bus is not started, or is stopping: the command was not taken."""
+
+
+class UnitOfWork:
+    """What a handler works with: orders as of this batch, and a place to record new events."""
+
+    def __init__(self, batch: AppendBatch) -> None:
+        self._batch = batch
+        self._orders: dict[str, Order] = {}
+
+    async def get(self, order_id: str, *, expected_version: int | None = None) -> Order:
+        """The order as of this batch; NOT_FOUND or CONCURRENCY_CONFLICT when it must be."""
+        order = self._orders.get(order_id)
+        if order is None:
+            events = await self._batch.load_stream(order_id)
+            if not events:
+                raise OrderNotFound(order_id)
+            order = Order.replay(events)
+            self._orders[order_id] = order
+        order.check_version(expected_version)
+        return order
+
+    def record(self, command: Command, order: Order | None, *events: Event) -> CommandResult:
+        """Stage new events for an order (None: a new order) and return the command's result."""
+        if order is None:
+            new_state = Order.replay(list(events))
+            base_version = 0
+        else:
+            new_state = order
+            for event in events:
+                new_state = new_state.apply(event)
+            base_version = order.version
+        recorded = self._batch.stage(
+            new_state.id,
+            events,
+            expected_version=base_version,
+            command_id=command.command_id,
+            correlation_id=command.correlation_id,
+        )
+        self._orders[new_state.id] = new_state
+        return CommandResult(
+            command_id=command.command_id,
+            order_id=new_state.id,
+            version=new_state.version,
+            position=recorded[-1].position,
+        )
+
+    async def find_command(self, command_id: str) -> HandledCommand | None:
+        return await self._batch.find_command(command_id)
+
+    def remember(self, fingerprint: str, result: CommandResult) -> None:
+        self._batch.remember(fingerprint, result)
+
+    async def attempt(self, run: Next, command: Command) -> CommandResult:
+        """Run one command; if it raises, undo what it staged and re-raise."""
+        mark = self._batch.mark()
+        orders = dict(self._orders)
+        try:
+            return await run(command, self)
+        except BaseException:
+            self._batch.rollback(mark)
+            self._orders = orders
+            raise
+
+
+@dataclass(slots=True)
+class _Pending:
+    command: Command
+    future: asyncio.Future[CommandResult]
+    outcome: CommandResult | BaseException | None = field(default=None)
+
+
+_STOP = object()
+
+
+class CommandBus:
+    """Dispatches commands to their handlers through middleware, committing them in groups."""
+
+    def __init__(
+        self,
+        store: SqlEventStore,
+        *,
+        middlewares: Sequence[Middleware] = (),
+        max_batch: int = 256,
+    ) -> None:
+        self._store = store
+        self._handlers: dict[type[Command], Handler] = {}
+        self._chain: Next = self._call_handler
+        for middleware in reversed(middlewares):
+            self._chain = _bind(middleware, self._chain)
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._accepting = False
+
+    def register(
+        self, command_type: type[C], handler: Callable[[C, UnitOfWork], Awaitable[CommandResult]]
+    ) -> None:
+        """Route commands of `command_type` to `handler`."""
+        self._handlers[command_type] = handler
+
+    @property
+    def running(self) -> bool:
+        return self._writer is not None and not self._writer.done()
+
+    async def start(self) -> None:
+        """Start the writer task."""
+        if self.running:
+            return
+        self._accepting = True
+        self._writer = asyncio.create_task(self._write_loop(), name="ordergraph-command-writer")
+
+    async def stop(self) -> None:
+        """Commit what is queued, then stop the writer task."""
+        self._accepting = False
+        if self._writer is None:
+            return
+        self._queue.put_nowait(_STOP)
+        await self._writer
+        self._writer = None
+
+    async def dispatch(self, command: Command) -> CommandResult:
+        """Handle one command; raises its DomainError when it is refused."""
+        rules.check_id(command.command_id, "commandId")
+        if type(command) not in self._handlers:
+            raise UnknownCommand(f"no handler is registered for {type(command).__name__}")
+        if not self._accepting:
+            raise BusNotRunning("the command bus is not running")
+        future: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(command, future))
+        return await future
+
+    async def _write_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            item = await self._queue.get()
+            if item is _STOP:
+                break
+            assert isinstance(item, _Pending)
+            batch = [item]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is _STOP:
+                    stopping = True
+                    break
+                assert isinstance(more, _Pending)
+                batch.append(more)
+            await self._commit(batch)
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            async with self._store.transaction() as append_batch:
+                uow = UnitOfWork(append_batch)
+                for pending in batch:
+                    try:
+                        pending.outcome = await uow.attempt(self._chain, pending.command)
+                    except Exception as exc:
+                        pending.outcome = exc
+        except Exception as exc:
+            log.exception("a batch of %d commands failed to commit", len(batch))
+            for pending in batch:
+                if not isinstance(pending.outcome, BaseException):
+                    pending.outcome = exc
+        for pending in batch:
+            if pending.future.done():
+                continue
+            if isinstance(pending.outcome, CommandResult):
+                pending.future.set_result(pending.outcome)
+            else:
+                assert pending.outcome is not None
+                pending.future.set_exception(pending.outcome)
+
+    async def _call_handler(self, command: Command, uow: UnitOfWork) -> CommandResult:
+        return await self._handlers[type(command)](command, uow)
+
+
+def _bind(middleware: Middleware, call_next: Next) -> Next:
+    async def call(command: Command, uow: UnitOfWork) -> CommandResult:
+        return await middleware(command, uow, call_next)
+
+    return call
+
+
+__all__ = [
+    "BusNotRunning",
+    "CommandBus",
+    "Handler",
+    "Middleware",
+    "Next",
+    "UnitOfWork",
+    "UnknownCommand",
+]

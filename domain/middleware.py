@@ -1,0 +1,79 @@
+"""Middleware every command passes through; handlers never see it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+
+from domain.bus import Next, UnitOfWork
+from domain.codec import to_json
+from domain.commands import Command, CommandResult
+from domain.errors import DomainError, IdempotencyMismatch
+
+log = logging.getLogger("ordergraph.commands")
+
+# What a retry may change without being a different command.
+_ENVELOPE = frozenset({"command_id", "issued_at", "correlation_id"})
+
+
+def fingerprint(command: Command) -> str:
+    """A digest of what the command asks for: its type and payload, not its envelope."""
+    payload = {k: v for k, v in to_json(command).items() if k not in _ENVELOPE}
+    canonical = json.dumps([type(command).__name__, payload], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def idempotency(command: Command, uow: UnitOfWork, call_next: Next) -> CommandResult:
+    """A commandId handled before returns its first result; a different payload is refused."""
+    digest = fingerprint(command)
+    handled = await uow.find_command(command.command_id)
+    if handled is not None:
+        if handled.fingerprint != digest:
+            raise IdempotencyMismatch(
+                f"commandId {command.command_id!r} was already used for a different command",
+                field="commandId",
+            )
+        return handled.result
+    result = await call_next(command, uow)
+    uow.remember(digest, result)
+    return result
+
+
+async def logging_middleware(command: Command, uow: UnitOfWork, call_next: Next) -> CommandResult:
+    """One log line per command with its id, correlation id, outcome and duration."""
+    started = time.perf_counter()
+    name = type(command).__name__
+    try:
+        result = await call_next(command, uow)
+    except DomainError as error:
+        log.info(
+            "%s %s refused: %s %s (correlation %s, %.2f ms)",
+            name,
+            command.command_id,
+            error.code.value,
+            error.message,
+            command.correlation_id,
+            (time.perf_counter() - started) * 1000,
+        )
+        raise
+    except Exception:
+        log.exception(
+            "%s %s failed (correlation %s)", name, command.command_id, command.correlation_id
+        )
+        raise
+    log.debug(
+        "%s %s ok: order %s v%d at %d (correlation %s, %.2f ms)",
+        name,
+        command.command_id,
+        result.order_id,
+        result.version,
+        result.position,
+        command.correlation_id,
+        (time.perf_counter() - started) * 1000,
+    )
+    return result
+
+
+__all__ = ["fingerprint", "idempotency", "logging_middleware"]
