@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Row
@@ -24,6 +24,7 @@ from domain.commands import CommandResult
 from domain.database import Database
 from domain.errors import ConcurrencyConflict
 from domain.events import Event
+from domain.pglisten import PgListener
 from domain.recorded import EventMetadata, RecordedEvent
 from domain.registry import EventRegistry
 from domain.signal import CommitSignal
@@ -97,7 +98,7 @@ class AppendBatch:
             .where(schema.event.c.stream_id == stream_id)
             .order_by(schema.event.c.version)
         )
-        events = [self._decode(row).event for row in rows]
+        events = [decode_row(self._registry, row).event for row in rows]
         events.extend(r.event for r in self._recorded if r.stream_id == stream_id)
         self._versions[stream_id] = len(events)
         return events
@@ -213,9 +214,6 @@ class AppendBatch:
         if self._command_rows:
             await self._conn.execute(_INSERT_COMMAND, self._command_rows)
 
-    def _decode(self, row: Row[Unpack[tuple[Any, ...]]]) -> RecordedEvent:
-        return decode_row(self._registry, row)
-
 
 class SqlEventStore:
     """The event store on one SQLAlchemy database (SQLite or PostgreSQL)."""
@@ -224,10 +222,28 @@ class SqlEventStore:
         self.db = db
         self.registry = registry or EventRegistry()
         self.committed = CommitSignal()
+        self._listener: PgListener | None = None
 
     async def create_schema(self) -> None:
         """Create the tables if missing and set the committed signal to the current head."""
         await self.db.create_all(schema.metadata)
+        await self._sync_head()
+
+    async def start(self) -> None:
+        """Follow commits made by other processes too (PostgreSQL LISTEN/NOTIFY)."""
+        await self._sync_head()
+        if self.db.dialect == "postgresql" and self._listener is None:
+            self._listener = PgListener(self.db, on_reconnect=self._sync_head)
+            self._listener.on(NOTIFY_CHANNEL, lambda payload: self.committed.notify(int(payload)))
+            await self._listener.start()
+            await self._sync_head()
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
+
+    async def _sync_head(self) -> None:
         self.committed.notify(await self.head_position())
 
     @asynccontextmanager
@@ -299,7 +315,7 @@ class SqlEventStore:
             return int(head or 0)
 
 
-def decode_row(registry: EventRegistry, row: Row[Unpack[tuple[Any, ...]]]) -> RecordedEvent:
+def decode_row(registry: EventRegistry, row: Row[*tuple[Any, ...]]) -> RecordedEvent:
     recorded_at: datetime = row.recorded_at
     if recorded_at.tzinfo is None:
         recorded_at = recorded_at.replace(tzinfo=UTC)
