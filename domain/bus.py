@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from domain import rules
-from domain.commands import Command, CommandResult
+from domain.commands import Command, CommandResult, OrderCommand
 from domain.errors import OrderNotFound
 from domain.events import Event
 from domain.eventstore import AppendBatch, HandledCommand, SqlEventStore
@@ -45,16 +45,19 @@ class UnitOfWork:
         self._batch = batch
         self._orders: dict[str, Order] = {}
 
-    async def get(self, order_id: str, *, expected_version: int | None = None) -> Order:
-        """The order as of this batch; NOT_FOUND or CONCURRENCY_CONFLICT when it must be."""
-        order = self._orders.get(order_id)
+    async def get(self, command: OrderCommand) -> Order:
+        """The command's order as of this batch: NOT_FOUND (also when the order belongs to
+        another customer than the one the command acts for) or CONCURRENCY_CONFLICT."""
+        order = self._orders.get(command.order_id)
         if order is None:
-            events = await self._batch.load_stream(order_id)
+            events = await self._batch.load_stream(command.order_id)
             if not events:
-                raise OrderNotFound(order_id)
+                raise OrderNotFound(command.order_id)
             order = Order.replay(events)
-            self._orders[order_id] = order
-        order.check_version(expected_version)
+            self._orders[command.order_id] = order
+        if command.on_behalf_of is not None and command.on_behalf_of != order.customer_id:
+            raise OrderNotFound(command.order_id)
+        order.check_version(command.expected_version)
         return order
 
     def record(self, command: Command, order: Order | None, *events: Event) -> CommandResult:

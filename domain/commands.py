@@ -10,11 +10,16 @@ from domain.values import Address, OrderLine
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Command:
-    """A request to change one order. `issued_at` is UTC; it becomes the events' `occurred_at`."""
+    """A request to change one order. `issued_at` is UTC; it becomes the events' `occurred_at`.
+
+    `on_behalf_of` is set when a customer (not staff) sends the command: that customer may only
+    create orders for itself and touch its own orders; other customers' orders do not exist for it.
+    """
 
     command_id: str
     issued_at: datetime
     correlation_id: str | None = None
+    on_behalf_of: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

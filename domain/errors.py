@@ -10,6 +10,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_TRANSITION = "INVALID_TRANSITION"
     CONCURRENCY_CONFLICT = "CONCURRENCY_CONFLICT"
+    FORBIDDEN = "FORBIDDEN"
 
 
 class DomainError(Exception):
@@ -34,6 +35,12 @@ class ValidationFailed(DomainError):
 
 class IdempotencyMismatch(ValidationFailed):
     """A commandId that was already handled came back with a different payload."""
+
+
+class Forbidden(DomainError):
+    """The sender may not do this (a customer acting for another customer)."""
+
+    code = ErrorCode.FORBIDDEN
 
 
 class OrderNotFound(DomainError):
@@ -64,6 +71,7 @@ __all__ = [
     "ConcurrencyConflict",
     "DomainError",
     "ErrorCode",
+    "Forbidden",
     "IdempotencyMismatch",
     "InvalidTransition",
     "OrderNotFound",

@@ -29,32 +29,32 @@ async def create_order(
 
 
 async def add_order_item(command: AddOrderItem, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command.order_id, expected_version=command.expected_version)
+    order = await uow.get(command)
     return uow.record(command, order, order.add_item(command))
 
 
 async def remove_order_item(command: RemoveOrderItem, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command.order_id, expected_version=command.expected_version)
+    order = await uow.get(command)
     return uow.record(command, order, order.remove_item(command))
 
 
 async def change_shipping_address(command: ChangeShippingAddress, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command.order_id, expected_version=command.expected_version)
+    order = await uow.get(command)
     return uow.record(command, order, order.change_shipping_address(command))
 
 
 async def confirm_order(command: ConfirmOrder, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command.order_id, expected_version=command.expected_version)
+    order = await uow.get(command)
     return uow.record(command, order, order.confirm(command))
 
 
 async def ship_order(command: ShipOrder, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command.order_id, expected_version=command.expected_version)
+    order = await uow.get(command)
     return uow.record(command, order, order.ship(command))
 
 
 async def cancel_order(command: CancelOrder, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command.order_id, expected_version=command.expected_version)
+    order = await uow.get(command)
     return uow.record(command, order, order.cancel(command))
 
 

@@ -15,7 +15,7 @@ from domain.commands import (
     RemoveOrderItem,
     ShipOrder,
 )
-from domain.errors import ConcurrencyConflict, InvalidTransition, ValidationFailed
+from domain.errors import ConcurrencyConflict, Forbidden, InvalidTransition, ValidationFailed
 from domain.events import (
     Event,
     ItemAdded,
@@ -93,6 +93,8 @@ class Order:
     @staticmethod
     def place(command: CreateOrder, order_id: str) -> OrderPlaced:
         rules.check_id(command.customer_id, "customerId")
+        if command.on_behalf_of is not None and command.on_behalf_of != command.customer_id:
+            raise Forbidden("a customer may only create orders for itself")
         lines = rules.check_lines(command.lines, "items")
         rules.check_address(command.shipping_address, "shippingAddress")
         return OrderPlaced(
