@@ -1,0 +1,114 @@
+"""Who is calling: signed bearer tokens (HS256 JWTs) with a subject and a role.
+
+With no signing secret the service runs in development mode: every caller is an anonymous
+admin, and the service refuses to listen on anything but a loopback address.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import jwt
+
+ALGORITHM = "HS256"
+ISSUER = "ordergraph"
+MIN_SECRET_BYTES = 32
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Principal:
+    """The authenticated caller."""
+
+    subject: str
+    role: Role
+
+    @property
+    def is_staff(self) -> bool:
+        """Staff and admins see and handle every order."""
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    @property
+    def acting_customer(self) -> str | None:
+        """The customer this caller acts for, or None for staff and admins."""
+        return None if self.is_staff else self.subject
+
+
+DEVELOPMENT_PRINCIPAL = Principal(subject="development", role=Role.ADMIN)
+
+
+class AuthenticationError(Exception):
+    """No valid credentials: the request is UNAUTHENTICATED."""
+
+
+class TokenAuthority:
+    """Mints and verifies ordergraph's bearer tokens."""
+
+    def __init__(self, secret: str) -> None:
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"the signing secret must be at least {MIN_SECRET_BYTES} bytes")
+        self._secret = secret
+
+    def mint(self, subject: str, role: Role, *, ttl: timedelta = timedelta(hours=12)) -> str:
+        """A signed token for `subject` with `role`, valid for `ttl`."""
+        now = datetime.now(UTC)
+        claims = {"sub": subject, "role": role.value, "iss": ISSUER, "iat": now, "exp": now + ttl}
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def verify(self, token: str) -> Principal:
+        """The principal a token names; AuthenticationError when it is not valid now."""
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                issuer=ISSUER,
+                options={"require": ["sub", "exp", "iss"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise AuthenticationError("the token has expired") from error
+        except jwt.InvalidTokenError as error:
+            raise AuthenticationError(f"the token is not valid: {error}") from error
+        subject, role = claims.get("sub"), claims.get("role")
+        if not isinstance(subject, str) or not subject:
+            raise AuthenticationError("the token has no subject")
+        if role not in set(Role):
+            raise AuthenticationError(f"the token's role {role!r} is not known")
+        return Principal(subject=subject, role=Role(role))
+
+    def from_authorization(self, value: str | None) -> Principal:
+        """The principal of an `Authorization: Bearer <token>` value."""
+        if not value:
+            raise AuthenticationError("missing credentials: send Authorization: Bearer <token>")
+        scheme, _, token = value.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+        return self.verify(token.strip())
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or `localhost`."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+__all__ = [
+    "DEVELOPMENT_PRINCIPAL",
+    "AuthenticationError",
+    "Principal",
+    "Role",
+    "TokenAuthority",
+    "is_loopback",
+]
