@@ -48,6 +48,7 @@ class UnitOfWork:
     async def get(self, command: OrderCommand) -> Order:
         """The command's order as of this batch: NOT_FOUND (also when the order belongs to
         another customer than the one the command acts for) or CONCURRENCY_CONFLICT."""
+        rules.check_id(command.order_id, "orderId")
         order = self._orders.get(command.order_id)
         if order is None:
             events = await self._batch.load_stream(command.order_id)

@@ -1,0 +1,65 @@
+"""The composition root: builds the databases, event store, buses and projection runner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.bus import CommandBus
+from domain.database import Database
+from domain.eventstore import SqlEventStore
+from domain.handlers import build_command_bus
+from graph.settings import Settings
+from readmodels.querybus import QueryBus, build_query_bus
+from readmodels.runner import ProjectionRunner
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Container:
+    """Everything the service runs on; `read_db` is `db` unless a views database is configured."""
+
+    settings: Settings
+    db: Database
+    read_db: Database
+    store: SqlEventStore
+    bus: CommandBus
+    runner: ProjectionRunner
+    query_bus: QueryBus
+
+    async def start(self) -> None:
+        """Create missing tables, then start the store's listener, the bus and the runner."""
+        await self.store.create_schema()
+        await self.store.start()
+        await self.bus.start()
+        await self.runner.start()
+
+    async def stop(self) -> None:
+        """Commit queued commands, stop the runner at a batch boundary, close the databases."""
+        try:
+            await self.bus.stop()
+            await self.runner.stop()
+            await self.store.stop()
+        finally:
+            await self.db.dispose()
+            if self.read_db is not self.db:
+                await self.read_db.dispose()
+
+
+def bootstrap(settings: Settings | None = None) -> Container:
+    """Wire the service from `settings` (the environment's when omitted); starts nothing."""
+    settings = settings or Settings.from_env()
+    db = Database(settings.database_url)
+    read_db = Database(settings.read_database_url) if settings.read_database_url else db
+    store = SqlEventStore(db)
+    runner = ProjectionRunner(store, read_db)
+    return Container(
+        settings=settings,
+        db=db,
+        read_db=read_db,
+        store=store,
+        bus=build_command_bus(store),
+        runner=runner,
+        query_bus=build_query_bus(read_db, runner),
+    )
+
+
+__all__ = ["Container", "bootstrap"]

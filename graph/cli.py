@@ -1,0 +1,216 @@
+"""The `ordergraph` command: serve, export-schema, rebuild and status."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from domain.database import Database, DatabaseUrlError
+from graph.settings import Settings, SettingsError
+from readmodels.runner import PROJECTION_NAMES
+
+if TYPE_CHECKING:
+    from readmodels.dto import ProjectionStatus
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors print the usage and a clear message, then exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ordergraph", description="The ordergraph orders service.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def with_database(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--database-url",
+            help="SQLAlchemy async URL (default: $ORDERGRAPH_DATABASE_URL or ./ordergraph.db)",
+        )
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8000)
+    with_database(serve)
+
+    export = commands.add_parser("export-schema", help="print the schema in SDL")
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+
+    rebuild = commands.add_parser("rebuild", help="rebuild projections from the event log")
+    which = rebuild.add_mutually_exclusive_group(required=True)
+    which.add_argument("name", nargs="?", choices=PROJECTION_NAMES, help="the projection")
+    which.add_argument("--all", action="store_true", help="every projection")
+    with_database(rebuild)
+
+    status = commands.add_parser("status", help="show each projection's position and lag")
+    with_database(status)
+    return parser
+
+
+def _settings(parser: argparse.ArgumentParser, database_url: str | None) -> Settings:
+    """The environment's settings with `--database-url` applied, checked before use."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        parser.error(str(error))
+    if database_url is not None:
+        settings = dataclasses.replace(settings, database_url=database_url)
+    for url in filter(None, (settings.database_url, settings.read_database_url)):
+        try:
+            Database(url).write_engine.sync_engine.dispose()
+        except (DatabaseUrlError, ArgumentError, ImportError) as error:
+            parser.error(f"bad database URL {url!r}: {error}")
+    return settings
+
+
+class ProgressBar:
+    """A one-line progress bar on a terminal stream: events done, rate and time left."""
+
+    def __init__(self, label: str, stream: TextIO, width: int = 30) -> None:
+        self._label = label
+        self._stream = stream
+        self._width = width
+        self._started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = max(time.monotonic() - self._started, 1e-9)
+        rate = done / elapsed
+        fraction = 1.0 if total <= 0 else min(done / total, 1.0)
+        filled = int(fraction * self._width)
+        left = (total - done) / rate if rate > 0 else 0.0
+        self._stream.write(
+            f"\r{self._label:<20} [{'#' * filled}{'.' * (self._width - filled)}] "
+            f"{done}/{total} events  {rate:,.0f} ev/s  {left:,.1f} s left"
+        )
+        self._stream.flush()
+
+    def finish(self) -> None:
+        self._stream.write("\n")
+        self._stream.flush()
+
+
+def format_status(statuses: Sequence[ProjectionStatus]) -> str:
+    """Projection statuses as an aligned text table."""
+    header = ("PROJECTION", "STATE", "POSITION", "HEAD", "LAG", "LAST ERROR")
+    rows = [
+        (
+            s.name,
+            str(s.state),
+            str(s.position),
+            str(s.head_position),
+            str(s.lag),
+            s.last_error or "",
+        )
+        for s in statuses
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
+    )
+
+
+async def _rebuild(settings: Settings, names: Sequence[str], stream: TextIO) -> None:
+    from graph.bootstrap import bootstrap
+
+    container = bootstrap(settings)
+    try:
+        await container.store.create_schema()
+        await container.runner.start()
+        for name in names:
+            bar = ProgressBar(name, stream)
+            status = await container.runner.rebuild(name, progress=bar)
+            bar.finish()
+            stream.write(f"{name}: rebuilt up to position {status.position}\n")
+    finally:
+        await container.stop()
+
+
+async def _status(settings: Settings) -> str:
+    from graph.bootstrap import bootstrap
+
+    container = bootstrap(settings)
+    try:
+        await container.store.create_schema()
+        await container.runner.start()
+        # Taken before any await: the checkpoints as stored, not what this process catches up.
+        return format_status(container.runner.status())
+    finally:
+        await container.stop()
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from graph.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=30,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `ordergraph` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "export-schema":
+        from graph.schema import export_sdl
+
+        sdl = export_sdl()
+        if args.output is None:
+            sys.stdout.write(sdl)
+        else:
+            try:
+                args.output.write_text(sdl, encoding="utf-8")
+            except OSError as error:
+                parser.error(f"cannot write {args.output}: {error.strerror}")
+        return 0
+    settings = _settings(parser, args.database_url)
+    if args.command == "serve":
+        _serve(settings, args.host, args.port)
+        return 0
+    try:
+        if args.command == "rebuild":
+            names = PROJECTION_NAMES if args.all else (args.name,)
+            asyncio.run(_rebuild(settings, names, sys.stderr))
+        else:
+            print(asyncio.run(_status(settings)))
+    except (OSError, SQLAlchemyError) as error:
+        parser.error(f"cannot use the database {settings.database_url!r}: {error}")
+    return 0
+
+
+__all__ = ["ProgressBar", "build_parser", "format_status", "main"]
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Mutations: convert the input, build a command, dispatch it on the CommandBus, map the result."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from domain import commands
+from graph.context import Info
+from graph.freshness import require_projection_name
+from graph.inputs import (
+    AddOrderItemInput,
+    CancelOrderInput,
+    ChangeShippingAddressInput,
+    ConfirmOrderInput,
+    CreateOrderInput,
+    RemoveOrderItemInput,
+    ShipOrderInput,
+)
+from graph.scalars import Position
+from graph.types import CommandResult, Projection
+
+
+def _envelope(info: Info, command_id: str | None) -> dict[str, Any]:
+    """The fields every command carries: its id, when it was issued, the request's id."""
+    return {
+        "command_id": uuid.uuid4().hex if command_id is None else command_id,
+        "issued_at": datetime.now(UTC),
+        "correlation_id": info.context.correlation_id,
+    }
+
+
+async def _dispatch(info: Info, command: commands.Command) -> CommandResult:
+    result = await info.context.command_bus.dispatch(command)
+    return CommandResult(
+        command_id=strawberry.ID(result.command_id),
+        order_id=strawberry.ID(result.order_id),
+        version=result.version,
+        position=Position(result.position),
+    )
+
+
+async def _rebuild_projection(info: Info, name: str) -> Projection:
+    status = await info.context.runner.rebuild(require_projection_name(name))
+    return Projection.from_dto(status)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_order(self, info: Info, input: CreateOrderInput) -> CommandResult:
+        return await _dispatch(
+            info,
+            commands.CreateOrder(
+                **_envelope(info, input.command_id),
+                customer_id=input.customer_id,
+                lines=tuple(line.to_value() for line in input.items),
+                shipping_address=input.shipping_address.to_value(),
+            ),
+        )
+
+    @strawberry.mutation
+    async def add_order_item(self, info: Info, input: AddOrderItemInput) -> CommandResult:
+        return await _dispatch(
+            info,
+            commands.AddOrderItem(
+                **_envelope(info, input.command_id),
+                order_id=input.order_id,
+                expected_version=input.expected_version,
+                item=input.item.to_value(),
+            ),
+        )
+
+    @strawberry.mutation
+    async def remove_order_item(self, info: Info, input: RemoveOrderItemInput) -> CommandResult:
+        return await _dispatch(
+            info,
+            commands.RemoveOrderItem(
+                **_envelope(info, input.command_id),
+                order_id=input.order_id,
+                expected_version=input.expected_version,
+                sku=input.sku,
+            ),
+        )
+
+    @strawberry.mutation
+    async def change_shipping_address(
+        self, info: Info, input: ChangeShippingAddressInput
+    ) -> CommandResult:
+        return await _dispatch(
+            info,
+            commands.ChangeShippingAddress(
+                **_envelope(info, input.command_id),
+                order_id=input.order_id,
+                expected_version=input.expected_version,
+                shipping_address=input.shipping_address.to_value(),
+            ),
+        )
+
+    @strawberry.mutation
+    async def confirm_order(self, info: Info, input: ConfirmOrderInput) -> CommandResult:
+        return await _dispatch(
+            info,
+            commands.ConfirmOrder(
+                **_envelope(info, input.command_id),
+                order_id=input.order_id,
+                expected_version=input.expected_version,
+            ),
+        )
+
+    @strawberry.mutation
+    async def ship_order(self, info: Info, input: ShipOrderInput) -> CommandResult:
+        return await _dispatch(
+            info,
+            commands.ShipOrder(
+                **_envelope(info, input.command_id),
+                order_id=input.order_id,
+                expected_version=input.expected_version,
+                tracking_number=input.tracking_number,
+            ),
+        )
+
+    @strawberry.mutation
+    async def cancel_order(self, info: Info, input: CancelOrderInput) -> CommandResult:
+        return await _dispatch(
+            info,
+            commands.CancelOrder(
+                **_envelope(info, input.command_id),
+                order_id=input.order_id,
+                expected_version=input.expected_version,
+                reason=input.reason,
+            ),
+        )
+
+    rebuild_projection: Projection = strawberry.mutation(
+        resolver=_rebuild_projection,
+        description=(
+            "Clears one projection's views and replays the whole log into it; "
+            "reads keep answering meanwhile."
+        ),
+    )
+
+
+__all__ = ["Mutation"]

@@ -1,0 +1,80 @@
+"""Service settings, read from ORDERGRAPH_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from domain.database import DEFAULT_DATABASE_URL
+
+ENV_PREFIX = "ORDERGRAPH_"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    """Everything the composition root and the ASGI app need; defaults suit a laptop."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    read_database_url: str | None = None
+    default_wait_ms: int = 5_000
+    max_wait_ms: int = 10_000
+    max_tokens: int = 2_000
+    parser_cache_size: int = 1_000
+    validation_cache_size: int = 1_000
+    graphiql: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.default_wait_ms <= self.max_wait_ms:
+            raise SettingsError(
+                f"default wait {self.default_wait_ms} ms must be between 0 and the cap "
+                f"{self.max_wait_ms} ms"
+            )
+        for name in ("max_tokens", "parser_cache_size", "validation_cache_size"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"{name} must be at least 1")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ORDERGRAPH_DATABASE_URL, ORDERGRAPH_MAX_WAIT_MS and friends."""
+        env = os.environ if environ is None else environ
+
+        def text(name: str, default: str) -> str:
+            return env.get(ENV_PREFIX + name) or default
+
+        def number(name: str, default: int) -> int:
+            raw = env.get(ENV_PREFIX + name)
+            if not raw:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise SettingsError(f"{ENV_PREFIX}{name} must be an integer, got {raw!r}") from None
+
+        def flag(name: str, default: bool) -> bool:
+            raw = env.get(ENV_PREFIX + name)
+            if not raw:
+                return default
+            if raw.lower() in ("1", "true", "yes", "on"):
+                return True
+            if raw.lower() in ("0", "false", "no", "off"):
+                return False
+            raise SettingsError(f"{ENV_PREFIX}{name} must be true or false, got {raw!r}")
+
+        return cls(
+            database_url=text("DATABASE_URL", DEFAULT_DATABASE_URL),
+            read_database_url=env.get(ENV_PREFIX + "READ_DATABASE_URL") or None,
+            default_wait_ms=number("DEFAULT_WAIT_MS", 5_000),
+            max_wait_ms=number("MAX_WAIT_MS", 10_000),
+            max_tokens=number("MAX_TOKENS", 2_000),
+            parser_cache_size=number("PARSER_CACHE_SIZE", 1_000),
+            validation_cache_size=number("VALIDATION_CACHE_SIZE", 1_000),
+            graphiql=flag("GRAPHIQL", True),
+        )
+
+
+__all__ = ["Settings", "SettingsError"]
