@@ -1,0 +1,39 @@
+"""Opaque page cursors: urlsafe base64 of an order's created_at, sequence and id."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.errors import ValidationFailed
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderCursor:
+    """Where a page ended: orders list by (created_at, seq) descending."""
+
+    created_at: datetime
+    seq: int
+    order_id: str
+
+    def encode(self) -> str:
+        raw = f"{self.created_at.isoformat()}|{self.seq}|{self.order_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode()
+
+    @classmethod
+    def decode(cls, cursor: str) -> OrderCursor:
+        """Parse a cursor, or raise ValidationFailed (field `after`)."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
+            created, seq, order_id = raw.split("|", 2)
+            created_at = datetime.fromisoformat(created)
+            if created_at.tzinfo is None or not order_id:
+                raise ValueError("incomplete cursor")
+            return cls(created_at=created_at, seq=int(seq), order_id=order_id)
+        except (ValueError, UnicodeError, binascii.Error):
+            raise ValidationFailed("malformed cursor", field="after") from None
+
+
+__all__ = ["OrderCursor"]

@@ -1,0 +1,82 @@
+"""Read-side queries: frozen questions, each typed with the answer its handler returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from domain.values import OrderStatus
+from readmodels.dto import CustomerView, DailySalesView, OrderPage, OrderView, ProjectionStatus
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Query(Generic[R]):
+    """A question for the read side; `R` is what `QueryBus.ask` answers."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GetOrder(Query[OrderView | None]):
+    order_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GetOrders(Query[list[OrderView | None]]):
+    """Several orders in one SQL query, answered in the order asked (None where missing)."""
+
+    order_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListOrders(Query[OrderPage]):
+    """A page of orders, newest first, optionally of one customer and/or in one status."""
+
+    customer_id: str | None = None
+    status: OrderStatus | None = None
+    first: int = 20
+    after: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListOrdersBatch(Query[list[OrderPage]]):
+    """Many `ListOrders` at once, in a constant number of SQL queries (for DataLoaders)."""
+
+    requests: tuple[ListOrders, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GetCustomer(Query[CustomerView | None]):
+    customer_id: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GetCustomers(Query[list[CustomerView | None]]):
+    customer_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GetSalesReport(Query[list[DailySalesView]]):
+    """Days in [from_date, to_date] with orders placed, ascending; at most 366 days apart."""
+
+    from_date: date
+    to_date: date
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListProjections(Query[list[ProjectionStatus]]):
+    pass
+
+
+__all__ = [
+    "GetCustomer",
+    "GetCustomers",
+    "GetOrder",
+    "GetOrders",
+    "GetSalesReport",
+    "ListOrders",
+    "ListOrdersBatch",
+    "ListProjections",
+    "Query",
+]

@@ -1,0 +1,67 @@
+"""The query bus: dispatches each query to the handler registered for its type."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from readmodels import readers
+from readmodels.queries import (
+    GetCustomer,
+    GetCustomers,
+    GetOrder,
+    GetOrders,
+    GetSalesReport,
+    ListOrders,
+    ListOrdersBatch,
+    ListProjections,
+    Query,
+)
+
+if TYPE_CHECKING:
+    from domain.database import Database
+    from readmodels.dto import ProjectionStatus
+    from readmodels.runner import ProjectionRunner
+
+R = TypeVar("R")
+Q = TypeVar("Q", bound=Query[Any])
+
+
+class QueryBus:
+    """Answers queries; `ask` is typed by the query's result type."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Any], Callable[[Any], Awaitable[Any]]] = {}
+
+    def register(self, query_type: type[Q], handler: Callable[[Q], Awaitable[Any]]) -> None:
+        """Make `handler` answer queries of exactly `query_type`."""
+        self._handlers[query_type] = handler
+
+    async def ask(self, query: Query[R]) -> R:
+        """The answer of the handler registered for `type(query)`."""
+        handler = self._handlers.get(type(query))
+        if handler is None:
+            raise LookupError(f"no handler registered for query {type(query).__name__}")
+        return cast("R", await handler(query))
+
+
+def build_query_bus(db: Database, runner: ProjectionRunner) -> QueryBus:
+    """A bus answering every read-side query from `db`'s view tables and `runner`'s status."""
+
+    async def list_projections(_query: ListProjections) -> list[ProjectionStatus]:
+        return runner.status()
+
+    bus = QueryBus()
+    bus.register(GetOrder, partial(readers.get_order, db))
+    bus.register(GetOrders, partial(readers.get_orders, db))
+    bus.register(ListOrders, partial(readers.list_orders, db))
+    bus.register(ListOrdersBatch, partial(readers.list_orders_batch, db))
+    bus.register(GetCustomer, partial(readers.get_customer, db))
+    bus.register(GetCustomers, partial(readers.get_customers, db))
+    bus.register(GetSalesReport, partial(readers.get_sales_report, db))
+    bus.register(ListProjections, list_projections)
+    return bus
+
+
+__all__ = ["QueryBus", "build_query_bus"]

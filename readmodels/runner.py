@@ -1,0 +1,303 @@
+"""The in-process projection runner: catches up from checkpoints, then follows the log.
+
+Each projection has its own task. It reads a batch of events after its position, and in ONE
+write transaction re-reads its checkpoint, applies the events the checkpoint has not covered
+and advances the checkpoint to the batch's last position: each event takes effect exactly
+once, crash or not, and a rebuild swapping tables between the read and the write cannot make
+it apply events twice. When caught up it waits on the log's committed signal (with a slow
+safety poll). A batch that raises marks only that projection FAILED; it is retried with capped
+exponential backoff while the others keep going. An operator can skip a poison event with
+`await runner.skip_event(name, position)`: the skip is recorded beside the checkpoint and
+rebuilds honour it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from readmodels.changes import ChangeHub
+from readmodels.checkpoint import add_skip, ensure_checkpoint, load_skips, lock_checkpoint
+from readmodels.checkpoint import save_checkpoint as _save
+from readmodels.customersummaries import CustomerSummariesProjection
+from readmodels.dailysales import DailySalesProjection
+from readmodels.dto import Change, ProjectionState, ProjectionStatus, WaitResult
+from readmodels.orderviews import OrderViewsProjection
+from readmodels.projection import EventFailed, Projection, Tables
+from readmodels.rebuild import Progress, drop_shadow, rebuild_projection
+from readmodels.schema import control_metadata, new_metadata
+
+if TYPE_CHECKING:
+    from domain.database import Database
+    from domain.recorded import EventLog, RecordedEvent
+
+PROJECTION_NAMES = ("order_views", "customer_summaries", "daily_sales")
+
+logger = logging.getLogger(__name__)
+
+
+def default_projections() -> list[Projection]:
+    """The three read views, in PROJECTION_NAMES order."""
+    return [OrderViewsProjection(), CustomerSummariesProjection(), DailySalesProjection()]
+
+
+@dataclass(eq=False, slots=True)
+class _Slot:
+    projection: Projection
+    tables: Tables
+    position: int = 0
+    failed: bool = False
+    last_error: str | None = None
+    rebuilding: bool = False
+    stop_before: int | None = None
+    idle: bool = False
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+
+class ProjectionRunner:
+    """Runs projections in this process, started and stopped with the service."""
+
+    def __init__(
+        self,
+        log: EventLog,
+        db: Database,
+        projections: Sequence[Projection] | None = None,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        retry_base: float = 0.1,
+        retry_cap: float = 30.0,
+    ) -> None:
+        self.log = log
+        self.db = db
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.retry_base = retry_base
+        self.retry_cap = retry_cap
+        self.changes = ChangeHub()
+        chosen = default_projections() if projections is None else list(projections)
+        self._slots = {p.name: _Slot(p, p.define(new_metadata(), "")) for p in chosen}
+        if len(self._slots) != len(chosen):
+            raise ValueError("projection names must be unique")
+        self._skips: dict[str, set[int]] = {name: set() for name in self._slots}
+        self._progress = asyncio.Event()
+        self._running = False
+
+    async def start(self) -> None:
+        """Create missing tables, drop unfinished rebuilds, load checkpoints, start following."""
+        if self._running:
+            return
+        await self.db.create_all(control_metadata)
+        for slot in self._slots.values():
+            metadata = new_metadata()
+            slot.projection.define(metadata, "")
+            await self.db.create_all(metadata)
+            async with self.db.write() as conn:
+                await ensure_checkpoint(conn, slot.name)
+                slot.position, suffix = await lock_checkpoint(conn, slot.name)
+            if suffix is not None:
+                await drop_shadow(self.db, slot.projection, suffix)
+        async with self.db.read() as conn:
+            skips = await load_skips(conn)
+        for name, positions in skips.items():
+            self._skips.setdefault(name, set()).update(positions)
+        self._running = True
+        for slot in self._slots.values():
+            slot.failed, slot.last_error, slot.stop_before = False, None, None
+            slot.task = asyncio.create_task(self._follow(slot), name=f"projection:{slot.name}")
+
+    async def stop(self) -> None:
+        """Stop every projection at a batch boundary."""
+        self._running = False
+        tasks = []
+        for slot in self._slots.values():
+            slot.wake.set()
+            if slot.task is not None:
+                if slot.idle:
+                    slot.task.cancel()
+                tasks.append(slot.task)
+                slot.task = None
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def alive(self) -> bool:
+        """Started, not stopped, and every projection's task still running."""
+        return self._running and all(
+            slot.task is not None and not slot.task.done() for slot in self._slots.values()
+        )
+
+    def position(self, name: str) -> int:
+        """The last position `name` has applied."""
+        return self._slot(name).position
+
+    def status(self) -> list[ProjectionStatus]:
+        """Every projection's state and lag, from memory."""
+        head = max([self.log.committed.head, *(s.position for s in self._slots.values())])
+        return [self._status(slot, head) for slot in self._slots.values()]
+
+    async def wait_for(self, names: Iterable[str], position: int, timeout: float) -> WaitResult:
+        """Wait until the named projections have applied `position`, or `timeout` seconds."""
+        slots = [self._slot(name) for name in names]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(timeout, 0.0)
+        while any(slot.position < position for slot in slots):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), remaining)
+        reached = {slot.name: slot.position for slot in slots}
+        stale = any(reached_at < position for reached_at in reached.values())
+        return WaitResult(stale=stale, requested=position, reached=reached)
+
+    async def skip_event(self, name: str, position: int) -> None:
+        """Make `name` pass over the event at `position` (an operator's fix for a poison event)."""
+        slot = self._slot(name)
+        if position <= slot.position:
+            raise ValueError(f"{name} has already applied position {position}")
+        if position > await self.log.head_position():
+            raise ValueError(f"position {position} is beyond the head of the log")
+        async with self.db.write() as conn:
+            await add_skip(conn, name, position)
+        self._skips[name].add(position)
+        logger.warning("projection %s will skip the event at position %d", name, position)
+        slot.wake.set()
+
+    async def rebuild(self, name: str, progress: Progress | None = None) -> ProjectionStatus:
+        """Replay the whole log into fresh tables and swap them in once caught up."""
+        slot = self._slot(name)
+        if slot.rebuilding:
+            raise RuntimeError(f"{name} is already being rebuilt")
+        slot.rebuilding = True
+        try:
+            reached = await rebuild_projection(
+                self.log,
+                self.db,
+                slot.projection,
+                skipped=self._skips[name],
+                batch_size=self.batch_size,
+                progress=progress,
+            )
+        finally:
+            slot.rebuilding = False
+        self._advance(slot, reached)
+        return self._status(slot, max(self.log.committed.head, slot.position))
+
+    def _slot(self, name: str) -> _Slot:
+        try:
+            return self._slots[name]
+        except KeyError:
+            raise ValueError(f"unknown projection {name!r}") from None
+
+    def _status(self, slot: _Slot, head: int) -> ProjectionStatus:
+        if not self._running:
+            state = ProjectionState.STOPPED
+        elif slot.failed:
+            state = ProjectionState.FAILED
+        elif slot.rebuilding:
+            state = ProjectionState.REBUILDING
+        else:
+            state = ProjectionState.RUNNING
+        return ProjectionStatus(
+            name=slot.name,
+            state=state,
+            position=slot.position,
+            head_position=head,
+            lag=max(0, head - slot.position),
+            last_error=slot.last_error,
+        )
+
+    def _advance(self, slot: _Slot, position: int) -> None:
+        if position > slot.position:
+            slot.position = position
+            progressed, self._progress = self._progress, asyncio.Event()
+            progressed.set()
+
+    async def _follow(self, slot: _Slot) -> None:
+        delay = self.retry_base
+        while self._running:
+            try:
+                await self._step(slot)
+            except EventFailed as error:
+                self._failed(slot, error)
+                if error.position > slot.position + 1:
+                    slot.stop_before = error.position  # apply the good events before it first
+                    continue
+            except Exception as error:
+                self._failed(slot, error)
+            else:
+                if slot.failed and slot.stop_before is None:
+                    logger.info("projection %s recovered at %d", slot.name, slot.position)
+                    slot.failed, slot.last_error = False, None
+                delay = self.retry_base
+                continue
+            await self._pause(slot, delay)
+            delay = min(delay * 2, self.retry_cap)
+
+    def _failed(self, slot: _Slot, error: Exception) -> None:
+        slot.failed = True
+        slot.last_error = f"{type(error).__name__}: {error}"
+        logger.error("projection %s failed after %d: %s", slot.name, slot.position, error)
+
+    async def _pause(self, slot: _Slot, delay: float) -> None:
+        slot.idle = True
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(slot.wake.wait(), delay)
+        finally:
+            slot.idle = False
+
+    async def _step(self, slot: _Slot) -> None:
+        slot.wake.clear()
+        limit = self.batch_size
+        if slot.stop_before is not None:
+            limit = min(limit, slot.stop_before - slot.position - 1)
+            if limit <= 0:
+                slot.stop_before, limit = None, self.batch_size
+        slot.idle = True
+        try:
+            events = await self.log.read_all(slot.position, limit)
+            if not events:
+                head = self.log.committed.head
+                await self.log.committed.wait_beyond(
+                    max(slot.position, head), timeout=self.poll_interval
+                )
+                return
+        finally:
+            slot.idle = False
+        await self._commit(slot, events)
+
+    async def _commit(self, slot: _Slot, events: list[RecordedEvent]) -> None:
+        projection = slot.projection
+        touched: frozenset[str] = frozenset()
+        async with self.db.write() as conn:
+            checkpoint, _suffix = await lock_checkpoint(conn, slot.name)
+            todo = [e for e in events if e.position > checkpoint]
+            if events[0].position > checkpoint + 1 or not todo:
+                # A rebuild (or another runner) moved the checkpoint: follow it.
+                if checkpoint > slot.position:
+                    self._advance(slot, checkpoint)
+                else:
+                    slot.position = checkpoint
+                return
+            wanted = projection.wanted(todo, self._skips[slot.name])
+            if wanted:
+                touched = await projection.apply(conn, slot.tables, wanted)
+            await _save(conn, slot.name, todo[-1].position)
+        self._advance(slot, todo[-1].position)
+        if touched:
+            self.changes.publish(
+                Change(projection=slot.name, position=slot.position, order_ids=touched)
+            )
+
+
+__all__ = ["PROJECTION_NAMES", "ProjectionRunner", "default_projections"]
