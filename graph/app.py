@@ -6,19 +6,30 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
 from cross_web import HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from graph.auth import (
+    DEVELOPMENT_PRINCIPAL,
+    AuthenticationError,
+    Principal,
+    TokenAuthority,
+)
 from graph.bootstrap import Container, bootstrap
 from graph.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
+from graph.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
 from graph.schema import OrderGraphSchema, build_schema
 from graph.settings import Settings
 
@@ -53,10 +64,26 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, schema: OrderGraphSchema, runtime: Runtime, settings: Settings) -> None:
         super().__init__(
             schema,
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(milliseconds=settings.ws_init_timeout_ms),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self._runtime = runtime
+        self._authority = (
+            None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
+        )
+
+    def _authenticate(self, authorization: Any) -> tuple[Principal | None, str | None]:
+        """The caller named by an Authorization value, or None and why not."""
+        if self._authority is None:
+            return DEVELOPMENT_PRINCIPAL, None
+        if authorization is not None and not isinstance(authorization, str):
+            return None, "Authorization must be a string 'Bearer <token>'"
+        try:
+            return self._authority.from_authorization(authorization), None
+        except AuthenticationError as error:
+            return None, str(error)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -65,6 +92,9 @@ class GraphQLApp(GraphQL[Context, None]):
         correlation_id = correlation_id_from(request.headers.get(REQUEST_ID_HEADER))
         if isinstance(response, Response):
             response.headers[REQUEST_ID_HEADER] = correlation_id
+            principal, auth_error = self._authenticate(request.headers.get("authorization"))
+        else:
+            principal, auth_error = None, "send Authorization in the connection_init payload"
         return Context(
             command_bus=container.bus,
             query_bus=container.query_bus,
@@ -74,14 +104,31 @@ class GraphQLApp(GraphQL[Context, None]):
             loaders=Loaders.build(container.query_bus),
             request=request,
             response=response,
+            principal=principal,
+            auth_error=auth_error,
         )
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket from its connection_init payload; close 4403 if it fails."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        principal, auth_error = self._authenticate(authorization)
+        if principal is None:
+            log.info("WebSocket refused: %s", auth_error)
+            raise ConnectionRejectionError({"message": auth_error})
+        context.principal, context.auth_error = principal, None
+        return cast("UnsetType", UNSET)
+
     def parse_json(self, data: str | bytes) -> Any:
-        """JSON that cannot be decoded (bad UTF-8, huge integers, deep nesting) is a 400."""
+        """JSON that cannot be decoded (bad UTF-8, huge integers, deep nesting) or is not an
+        object is a 400."""
         try:
-            return self.decode_json(data)
+            decoded = self.decode_json(data)
         except (ValueError, RecursionError) as error:
             raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(decoded, dict):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return decoded
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -116,12 +163,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    # Outermost first: who may listen, then how long a request may take, then its size.
+    guards = [Middleware(LoopbackOnly)] if settings.development else []
+    guards += [
+        Middleware(RequestTimeout, seconds=settings.request_timeout_ms / 1000),
+        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+    ]
     return Starlette(
         routes=[
             Route("/graphql", gql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql_app),
             Route("/healthz", healthz, methods=["GET"]),
         ],
+        middleware=guards,
         lifespan=lifespan,
     )
 

@@ -1,19 +1,23 @@
-"""The `ordergraph` command: serve, export-schema, rebuild and status."""
+"""The `ordergraph` command: serve, export-schema, rebuild, status and token."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import dataclasses
+import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from domain.database import Database, DatabaseUrlError
+from graph.auth import Role, TokenAuthority, is_loopback
 from graph.settings import Settings, SettingsError
 from readmodels.runner import PROJECTION_NAMES
 
@@ -21,6 +25,8 @@ if TYPE_CHECKING:
     from readmodels.dto import ProjectionStatus
 
 EXIT_USAGE = 2
+
+log = logging.getLogger("ordergraph.cli")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = commands.add_parser("status", help="show each projection's position and lag")
     with_database(status)
+
+    token = commands.add_parser(
+        "token", help="mint a bearer token signed with $ORDERGRAPH_AUTH_SECRET (for local use)"
+    )
+    token.add_argument("--role", required=True, choices=[role.value for role in Role])
+    token.add_argument("--subject", required=True, help="the customer id, or a staff member's id")
+    token.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
     return parser
 
 
@@ -179,6 +192,18 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     )
 
 
+def _token(parser: argparse.ArgumentParser, role: str, subject: str, hours: float) -> int:
+    secret = os.environ.get("ORDERGRAPH_AUTH_SECRET")
+    if not secret:
+        parser.error("set ORDERGRAPH_AUTH_SECRET (the server's signing secret) to mint a token")
+    try:
+        authority = TokenAuthority(secret)
+    except ValueError as error:
+        parser.error(str(error))
+    print(authority.mint(subject, Role(role), ttl=timedelta(hours=hours)))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ordergraph` console script."""
     parser = build_parser()
@@ -195,8 +220,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as error:
                 parser.error(f"cannot write {args.output}: {error.strerror}")
         return 0
+    if args.command == "token":
+        return _token(parser, args.role, args.subject, args.hours)
     settings = _settings(parser, args.database_url)
     if args.command == "serve":
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        if settings.development and not is_loopback(args.host):
+            parser.error(
+                f"refusing to listen on {args.host} without authentication: development mode "
+                "(no ORDERGRAPH_AUTH_SECRET) serves loopback addresses only"
+            )
+        if settings.development:
+            log.warning(
+                "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
+                "(every caller is an admin); listening on loopback only"
+            )
         _serve(settings, args.host, args.port)
         return 0
     try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from graph.auth import Principal
 from graph.freshness import FreshnessLog
 from readmodels.dto import CustomerView, OrderPage
 from readmodels.queries import GetCustomers, ListOrders, ListOrdersBatch
@@ -74,6 +75,9 @@ class Context:
     response: Response | WebSocket | None = None
     freshness: FreshnessLog = field(default_factory=FreshnessLog)
     connection_params: dict[str, Any] | None = None
+    # The authenticated caller, or None with the reason in `auth_error`.
+    principal: Principal | None = None
+    auth_error: str | None = None
 
 
 def correlation_id_from(header: str | None) -> str:

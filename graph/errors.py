@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError
 
 from domain.errors import DomainError, ValidationFailed
+from graph.auth import AuthenticationError
 
 if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
@@ -23,6 +24,7 @@ log = logging.getLogger("ordergraph.graph")
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL_MESSAGE = "Internal server error"
 
 
@@ -40,7 +42,10 @@ def classify(error: GraphQLError, correlation_id: str | None) -> None:
     if extensions.get("code"):
         return
     cause = _root_cause(error)
-    if isinstance(cause, DomainError):
+    if isinstance(cause, AuthenticationError):
+        extensions["code"] = UNAUTHENTICATED
+        error.message = str(cause)
+    elif isinstance(cause, DomainError):
         extensions["code"] = str(cause.code)
         if isinstance(cause, ValidationFailed) and cause.field is not None:
             extensions["field"] = cause.field

@@ -9,6 +9,8 @@ from typing import Any
 import strawberry
 
 from domain import commands
+from graph.access import ADMIN, EVERYONE, STAFF, require
+from graph.auth import Role
 from graph.context import Info
 from graph.freshness import require_projection_name
 from graph.inputs import (
@@ -24,12 +26,17 @@ from graph.scalars import Position
 from graph.types import CommandResult, Projection
 
 
-def _envelope(info: Info, command_id: str | None) -> dict[str, Any]:
-    """The fields every command carries: its id, when it was issued, the request's id."""
+def _envelope(
+    info: Info, command_id: str | None, roles: frozenset[Role] = EVERYONE
+) -> dict[str, Any]:
+    """The fields every command carries: its id, when it was issued, the request's id, and
+    the customer it acts for (a customer may only act for itself)."""
+    caller = require(info, roles, "send this command")
     return {
         "command_id": uuid.uuid4().hex if command_id is None else command_id,
         "issued_at": datetime.now(UTC),
         "correlation_id": info.context.correlation_id,
+        "on_behalf_of": caller.acting_customer,
     }
 
 
@@ -44,6 +51,7 @@ async def _dispatch(info: Info, command: commands.Command) -> CommandResult:
 
 
 async def _rebuild_projection(info: Info, name: str) -> Projection:
+    require(info, ADMIN, "rebuild projections")
     status = await info.context.runner.rebuild(require_projection_name(name))
     return Projection.from_dto(status)
 
@@ -105,7 +113,7 @@ class Mutation:
         return await _dispatch(
             info,
             commands.ConfirmOrder(
-                **_envelope(info, input.command_id),
+                **_envelope(info, input.command_id, STAFF),
                 order_id=input.order_id,
                 expected_version=input.expected_version,
             ),
@@ -116,7 +124,7 @@ class Mutation:
         return await _dispatch(
             info,
             commands.ShipOrder(
-                **_envelope(info, input.command_id),
+                **_envelope(info, input.command_id, STAFF),
                 order_id=input.order_id,
                 expected_version=input.expected_version,
                 tracking_number=input.tracking_number,
@@ -128,7 +136,7 @@ class Mutation:
         return await _dispatch(
             info,
             commands.CancelOrder(
-                **_envelope(info, input.command_id),
+                **_envelope(info, input.command_id, STAFF),
                 order_id=input.order_id,
                 expected_version=input.expected_version,
                 reason=input.reason,

@@ -7,7 +7,8 @@ from datetime import date
 
 import strawberry
 
-from domain.errors import ValidationFailed
+from domain.errors import Forbidden, ValidationFailed
+from graph.access import ADMIN, STAFF, may_see_customer, principal, require
 from graph.context import Info, given
 from graph.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS, wait_for_projections
 from graph.scalars import Position
@@ -46,9 +47,12 @@ async def _order(
     min_position: Position | None = strawberry.UNSET,
     timeout_ms: int | None = strawberry.UNSET,
 ) -> Order | None:
+    caller = principal(info)
     await wait_for_projections(info.context, (ORDER_VIEWS,), given(min_position), given(timeout_ms))
     view = await info.context.query_bus.ask(GetOrder(order_id=id))
-    return None if view is None else Order.from_dto(view)
+    if view is None or not may_see_customer(caller, view.customer_id):
+        return None
+    return Order.from_dto(view)
 
 
 @strawberry.type
@@ -67,12 +71,18 @@ class Query:
         min_position: Position | None = strawberry.UNSET,
         timeout_ms: int | None = strawberry.UNSET,
     ) -> OrderConnection:
+        caller = principal(info)
+        wanted_customer = given(customer_id)
+        if caller.acting_customer is not None:
+            if wanted_customer not in (None, caller.acting_customer):
+                raise Forbidden("a customer may only list its own orders")
+            wanted_customer = strawberry.ID(caller.acting_customer)
         await wait_for_projections(
             info.context, (ORDER_VIEWS,), given(min_position), given(timeout_ms)
         )
         page = await info.context.query_bus.ask(
             ListOrders(
-                customer_id=given(customer_id),
+                customer_id=wanted_customer,
                 status=domain_status(given(status)),
                 first=20 if first is None else first,
                 after=given(after),
@@ -88,6 +98,8 @@ class Query:
         min_position: Position | None = strawberry.UNSET,
         timeout_ms: int | None = strawberry.UNSET,
     ) -> Customer | None:
+        if not may_see_customer(principal(info), id):
+            return None
         await wait_for_projections(
             info.context, (CUSTOMER_SUMMARIES,), given(min_position), given(timeout_ms)
         )
@@ -103,6 +115,7 @@ class Query:
         min_position: Position | None = strawberry.UNSET,
         timeout_ms: int | None = strawberry.UNSET,
     ) -> list[DailySales]:
+        require(info, STAFF, "read the sales report")
         query = GetSalesReport(
             from_date=_iso_date(from_date, "fromDate"), to_date=_iso_date(to_date, "toDate")
         )
@@ -113,6 +126,7 @@ class Query:
 
     @strawberry.field
     async def projections(self, info: Info) -> list[Projection]:
+        require(info, ADMIN, "read projection status")
         statuses = await info.context.query_bus.ask(ListProjections())
         return [Projection.from_dto(status) for status in statuses]
 

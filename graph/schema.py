@@ -7,11 +7,21 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import strawberry
-from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as create_alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as create_depth_validator
 from strawberry.schema.config import StrawberryConfig
 
 from graph.errors import process_errors
 from graph.freshness import FreshnessExtension
+from graph.limits import SingleOperationRule, cost_limit_rule
 from graph.mutation import Mutation
 from graph.query import Query
 from graph.scalars import SCALAR_MAP
@@ -19,7 +29,7 @@ from graph.settings import Settings
 from graph.subscription import Subscription
 
 if TYPE_CHECKING:
-    from graphql import GraphQLError
+    from graphql import GraphQLError, ValidationRule
     from strawberry.types import ExecutionContext
 
 ExtensionFactory = Callable[[], SchemaExtension]
@@ -40,24 +50,41 @@ def build_extensions(settings: Settings) -> list[ExtensionFactory]:
     MaxTokensLimiter comes before ParserCache: the cache is keyed on the parse options the
     limiter sets. Validation rules, when added, must be classes built once, never per request.
     """
-    return [
+    extensions: list[ExtensionFactory] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
         partial(ParserCache, maxsize=settings.parser_cache_size),
+        partial(AddValidationRules, list(validation_rules(settings))),
         partial(ValidationCache, maxsize=settings.validation_cache_size),
         FreshnessExtension,
     ]
+    if settings.production:
+        extensions.insert(2, DisableIntrospection)
+    return extensions
+
+
+def validation_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
+    """The document limits, each rule class built once so the validation cache keeps hitting."""
+    return (
+        create_depth_validator(settings.max_depth, should_ignore=None),
+        create_alias_validator(settings.max_aliases),
+        cost_limit_rule(settings.max_cost),
+        SingleOperationRule,
+    )
 
 
 def build_schema(
     settings: Settings | None = None, extra_extensions: Sequence[ExtensionFactory] = ()
 ) -> OrderGraphSchema:
     """The service's schema; `extra_extensions` (auth, cost limits) run after the built-in ones."""
+    settings = settings or Settings()
     return OrderGraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        extensions=[*build_extensions(settings or Settings()), *extra_extensions],
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP, disable_field_suggestions=settings.production
+        ),
+        extensions=[*build_extensions(settings), *extra_extensions],
     )
 
 

@@ -27,14 +27,51 @@ class Settings:
     parser_cache_size: int = 1_000
     validation_cache_size: int = 1_000
     graphiql: bool = True
+    # Authentication: with no secret the service runs in development mode (no authentication,
+    # loopback only). Production mode needs a secret and turns off introspection, GraphiQL and
+    # field suggestions.
+    auth_secret: str | None = None
+    production: bool = False
+    # Limits on what one request may ask for.
+    max_depth: int = 10
+    max_aliases: int = 30
+    max_cost: int = 50_000
+    max_body_bytes: int = 1_000_000
+    request_timeout_ms: int = 30_000
+    # WebSocket limits.
+    ws_init_timeout_ms: int = 10_000
+    max_subscriptions_per_connection: int = 50
+
+    @property
+    def development(self) -> bool:
+        """No signing secret: no authentication, and only loopback addresses may listen."""
+        return self.auth_secret is None
 
     def __post_init__(self) -> None:
+        if self.production and self.auth_secret is None:
+            raise SettingsError(
+                "production mode needs a signing secret: set ORDERGRAPH_AUTH_SECRET "
+                "(at least 32 bytes)"
+            )
+        if self.auth_secret is not None and len(self.auth_secret.encode()) < 32:
+            raise SettingsError("ORDERGRAPH_AUTH_SECRET must be at least 32 bytes")
         if not 0 <= self.default_wait_ms <= self.max_wait_ms:
             raise SettingsError(
                 f"default wait {self.default_wait_ms} ms must be between 0 and the cap "
                 f"{self.max_wait_ms} ms"
             )
-        for name in ("max_tokens", "parser_cache_size", "validation_cache_size"):
+        for name in (
+            "max_tokens",
+            "parser_cache_size",
+            "validation_cache_size",
+            "max_depth",
+            "max_aliases",
+            "max_cost",
+            "max_body_bytes",
+            "request_timeout_ms",
+            "ws_init_timeout_ms",
+            "max_subscriptions_per_connection",
+        ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
 
@@ -42,6 +79,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Settings from ORDERGRAPH_DATABASE_URL, ORDERGRAPH_MAX_WAIT_MS and friends."""
         env = os.environ if environ is None else environ
+        defaults = cls()
 
         def text(name: str, default: str) -> str:
             return env.get(ENV_PREFIX + name) or default
@@ -74,6 +112,17 @@ class Settings:
             parser_cache_size=number("PARSER_CACHE_SIZE", 1_000),
             validation_cache_size=number("VALIDATION_CACHE_SIZE", 1_000),
             graphiql=flag("GRAPHIQL", True),
+            auth_secret=env.get(ENV_PREFIX + "AUTH_SECRET") or None,
+            production=flag("PRODUCTION", False),
+            max_depth=number("MAX_DEPTH", defaults.max_depth),
+            max_aliases=number("MAX_ALIASES", defaults.max_aliases),
+            max_cost=number("MAX_COST", defaults.max_cost),
+            max_body_bytes=number("MAX_BODY_BYTES", defaults.max_body_bytes),
+            request_timeout_ms=number("REQUEST_TIMEOUT_MS", defaults.request_timeout_ms),
+            ws_init_timeout_ms=number("WS_INIT_TIMEOUT_MS", defaults.ws_init_timeout_ms),
+            max_subscriptions_per_connection=number(
+                "MAX_SUBSCRIPTIONS_PER_CONNECTION", defaults.max_subscriptions_per_connection
+            ),
         )
 
 

@@ -6,6 +6,8 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from domain.errors import OrderNotFound
+from graph.access import ADMIN, principal, require
 from graph.context import Info, given
 from graph.freshness import ORDER_VIEWS, require_projection_name
 from graph.scalars import Position
@@ -27,10 +29,15 @@ async def order_updated(
 ) -> AsyncGenerator[Order, None]:
     """Push the order's view each time order_views changes it; race-free with afterPosition."""
     context = info.context
+    caller = principal(info)
     # Subscribe before reading, so a change committed in between is still delivered.
     subscription = context.runner.changes.subscribe()
     try:
         view = await context.query_bus.ask(GetOrder(order_id=id))
+        if caller.acting_customer is not None and (
+            view is None or view.customer_id != caller.acting_customer
+        ):
+            raise OrderNotFound(id)
         last_sent = 0 if view is None else view.position
         after = given(after_position)
         if after is not None:
@@ -53,6 +60,7 @@ async def projection_updated(
     info: Info, name: str | None = strawberry.UNSET
 ) -> AsyncGenerator[Projection, None]:
     """Push a projection's status each time it commits a batch that changed rows."""
+    require(info, ADMIN, "follow projections")
     wanted = given(name)
     if wanted is not None:
         require_projection_name(wanted)

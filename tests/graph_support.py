@@ -101,7 +101,7 @@ async def app_client(url: str, **overrides: Any) -> AsyncIterator[Client]:
     app = create_app(replace(Settings(database_url=url), **overrides))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             yield Client(http)
 
 
@@ -113,11 +113,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(url: str) -> Iterator[str]:
+def uvicorn_server(url: str, **overrides: Any) -> Iterator[str]:
     """A real uvicorn serving the app in a background thread; yields its base URL."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(Settings(database_url=url)),
+        create_app(replace(Settings(database_url=url), **overrides)),
         host="127.0.0.1",
         port=port,
         loop="asyncio",
@@ -140,9 +140,9 @@ def uvicorn_server(url: str) -> Iterator[str]:
         thread.join(10)
 
 
-async def ws_init(ws: ClientConnection) -> None:
+async def ws_init(ws: ClientConnection, payload: dict[str, Any] | None = None) -> None:
     """The graphql-transport-ws handshake."""
-    await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+    await ws.send(json.dumps({"type": "connection_init", "payload": payload or {}}))
     ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
     assert ack["type"] == "connection_ack", ack
 

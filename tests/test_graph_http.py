@@ -302,7 +302,7 @@ async def test_an_unexpected_error_is_masked_and_correlated(sqlite_url: str) -> 
     app = create_app(Settings(database_url=sqlite_url))
 
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         async with app.router.lifespan_context(app):
             pass
         # The lifespan is over: the command bus refuses work, which the client did not cause.
