@@ -169,7 +169,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(RequestTimeout, seconds=settings.request_timeout_ms / 1000),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", gql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql_app),
@@ -178,6 +178,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=guards,
         lifespan=lifespan,
     )
+    # Tools that run beside the service in one process (the benchmark's baseline routes)
+    # reach the running container through here.
+    app.state.runtime = runtime
+    return app
 
 
 __all__ = ["GraphQLApp", "create_app"]
