@@ -10,6 +10,7 @@ the callers answered. Many concurrent requests thus share one transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -150,6 +151,7 @@ class CommandBus:
             return
         self._accepting = True
         self._writer = asyncio.create_task(self._write_loop(), name="ordergraph-command-writer")
+        self._writer.add_done_callback(self._writer_ended)
 
     async def stop(self) -> None:
         """Commit what is queued, then stop the writer task."""
@@ -157,19 +159,34 @@ class CommandBus:
         if self._writer is None:
             return
         self._queue.put_nowait(_STOP)
-        await self._writer
+        with contextlib.suppress(Exception):
+            await self._writer
         self._writer = None
 
     async def dispatch(self, command: Command) -> CommandResult:
         """Handle one command; raises its DomainError when it is refused."""
         rules.check_id(command.command_id, "commandId")
+        if command.correlation_id is not None:
+            rules.check_id(command.correlation_id, "correlationId")
+        if command.on_behalf_of is not None:
+            rules.check_id(command.on_behalf_of, "onBehalfOf")
         if type(command) not in self._handlers:
             raise UnknownCommand(f"no handler is registered for {type(command).__name__}")
-        if not self._accepting:
+        if not (self._accepting and self.running):
             raise BusNotRunning("the command bus is not running")
         future: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Pending(command, future))
         return await future
+
+    def _writer_ended(self, writer: asyncio.Task[None]) -> None:
+        """Whatever ended the writer, nobody waits for it any longer."""
+        self._accepting = False
+        if not writer.cancelled() and writer.exception() is not None:
+            log.critical("the command writer died", exc_info=writer.exception())
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if isinstance(item, _Pending) and not item.future.done():
+                item.future.set_exception(BusNotRunning("the command bus stopped"))
 
     async def _write_loop(self) -> None:
         stopping = False
@@ -186,22 +203,31 @@ class CommandBus:
                     break
                 assert isinstance(more, _Pending)
                 batch.append(more)
-            await self._commit(batch)
+            try:
+                await self._commit(batch)
+            finally:
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(BusNotRunning("the command bus stopped"))
 
     async def _commit(self, batch: list[_Pending]) -> None:
+        """Commit a batch; if the database refuses it, retry its commands one by one so that
+        only the command at fault fails."""
         try:
-            async with self._store.transaction() as append_batch:
-                uow = UnitOfWork(append_batch)
-                for pending in batch:
-                    try:
-                        pending.outcome = await uow.attempt(self._chain, pending.command)
-                    except Exception as exc:
-                        pending.outcome = exc
+            await self._run(batch)
         except Exception as exc:
-            log.exception("a batch of %d commands failed to commit", len(batch))
-            for pending in batch:
-                if not isinstance(pending.outcome, BaseException):
-                    pending.outcome = exc
+            if len(batch) > 1:
+                log.warning(
+                    "a batch of %d commands failed to commit (%s); retrying them one by one",
+                    len(batch),
+                    exc,
+                )
+                for pending in batch:
+                    pending.outcome = None
+                    await self._commit([pending])
+                return
+            log.exception("command %s failed to commit", batch[0].command.command_id)
+            batch[0].outcome = exc
         for pending in batch:
             if pending.future.done():
                 continue
@@ -210,6 +236,20 @@ class CommandBus:
             else:
                 assert pending.outcome is not None
                 pending.future.set_exception(pending.outcome)
+
+    async def _run(self, batch: list[_Pending]) -> None:
+        async with self._store.transaction() as append_batch:
+            uow = UnitOfWork(append_batch)
+            for pending in batch:
+                try:
+                    pending.outcome = await uow.attempt(self._chain, pending.command)
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as exc:
+                    task = asyncio.current_task()
+                    if isinstance(exc, asyncio.CancelledError) and task and task.cancelling():
+                        raise
+                    pending.outcome = exc
 
     async def _call_handler(self, command: Command, uow: UnitOfWork) -> CommandResult:
         return await self._handlers[type(command)](command, uow)

@@ -19,12 +19,23 @@ MAX_QUANTITY = 10_000
 MAX_UNIT_PRICE = Decimal(1_000_000)
 CENT = Decimal("0.01")
 _COUNTRY = re.compile(r"[A-Z]{2}")
+# NUL and lone surrogates: PostgreSQL cannot store them and no UTF-8 encoder can write them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_storable(value: str, field: str) -> None:
+    """Text every database can store: no NUL character, no lone surrogate."""
+    if _UNSTORABLE.search(value) is not None:
+        raise ValidationFailed(
+            f"{field} must not contain NUL characters or lone surrogates", field=field
+        )
 
 
 def check_id(value: str, field: str) -> None:
     """An id (customer, order, command) is 1 to 128 characters."""
     if not 1 <= len(value) <= MAX_ID_LENGTH:
         raise ValidationFailed(f"{field} must be 1 to {MAX_ID_LENGTH} characters", field=field)
+    check_storable(value, field)
 
 
 def check_text(value: str, field: str) -> None:
@@ -33,6 +44,7 @@ def check_text(value: str, field: str) -> None:
         raise ValidationFailed(
             f"{field} must be 1 to {MAX_TEXT_LENGTH} characters and not blank", field=field
         )
+    check_storable(value, field)
 
 
 def check_sku(sku: str, field: str) -> None:
@@ -40,6 +52,7 @@ def check_sku(sku: str, field: str) -> None:
         raise ValidationFailed(f"sku must be 1 to {MAX_SKU_LENGTH} characters", field=field)
     if any(unicodedata.category(char) == "Cc" for char in sku):
         raise ValidationFailed("sku must not contain control characters", field=field)
+    check_storable(sku, field)
 
 
 def check_quantity(quantity: int, field: str) -> None:
@@ -56,7 +69,7 @@ def money(price: Decimal, field: str) -> Decimal:
     cents = price.quantize(CENT)
     if cents != price:
         raise ValidationFailed("unitPrice must have at most 2 decimal places", field=field)
-    return cents
+    return abs(cents) if cents.is_zero() else cents
 
 
 def check_line(line: OrderLine, field: str) -> OrderLine:
@@ -84,10 +97,12 @@ def check_lines(lines: Iterable[OrderLine], field: str) -> tuple[OrderLine, ...]
 def check_address(address: Address, field: str) -> None:
     for part in ("name", "line1", "city", "postal_code"):
         check_text(getattr(address, part), f"{field}.{_camel(part)}")
-    if address.line2 is not None and len(address.line2) > MAX_TEXT_LENGTH:
-        raise ValidationFailed(
-            f"line2 must be at most {MAX_TEXT_LENGTH} characters", field=f"{field}.line2"
-        )
+    if address.line2 is not None:
+        if len(address.line2) > MAX_TEXT_LENGTH:
+            raise ValidationFailed(
+                f"line2 must be at most {MAX_TEXT_LENGTH} characters", field=f"{field}.line2"
+            )
+        check_storable(address.line2, f"{field}.line2")
     if not _COUNTRY.fullmatch(address.country):
         raise ValidationFailed(
             "country must be an ISO 3166-1 alpha-2 code (two capital letters)",
@@ -109,6 +124,7 @@ __all__ = [
     "check_lines",
     "check_quantity",
     "check_sku",
+    "check_storable",
     "check_text",
     "money",
 ]
