@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -49,6 +50,9 @@ class Database:
                     "an in-memory SQLite database cannot be shared by the writer and the read "
                     "pool; give a file path, e.g. sqlite+aiosqlite:///ordergraph.db"
                 )
+            folder = Path(parsed.database).absolute().parent
+            if not folder.is_dir():
+                raise DatabaseUrlError(f"the folder of the SQLite file does not exist: {folder}")
             self.write_engine = create_async_engine(
                 url, echo=echo, pool_size=1, max_overflow=0, pool_reset_on_return=None
             )

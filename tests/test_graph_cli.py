@@ -40,7 +40,7 @@ def test_export_schema_prints_or_writes_the_sdl(
         (["status", "--database-url", "not a url at all"], "bad database URL"),
         (["serve", "--port", "70000"], "port must be between"),
         (["serve", "--port", "http"], "not a port number"),
-        (["status", "--database-url", "sqlite+aiosqlite:////no/such/dir/x.db"], "cannot use"),
+        (["status", "--database-url", "sqlite+aiosqlite:////no/such/dir/x.db"], "does not exist"),
         (["rebuild", "nope"], "invalid choice"),
         (["rebuild"], "required"),
         (["frobnicate"], "invalid choice"),
