@@ -40,6 +40,13 @@ async def lock_checkpoint(conn: AsyncConnection, name: str) -> tuple[int, str | 
     return int(row.position), row.shadow_suffix
 
 
+async def read_checkpoint(conn: AsyncConnection, name: str) -> int:
+    """`name`'s position, without locking (0 before the projection ever ran)."""
+    statement = select(projection_checkpoint.c.position).where(projection_checkpoint.c.name == name)
+    position = await conn.scalar(statement)
+    return int(position or 0)
+
+
 async def save_checkpoint(
     conn: AsyncConnection, name: str, position: int | None = None, *, shadow_suffix: Any = _KEEP
 ) -> None:
@@ -70,4 +77,11 @@ async def add_skip(conn: AsyncConnection, name: str, position: int) -> None:
     await conn.execute(_insert_ignoring_duplicates(conn, projection_skip, values))
 
 
-__all__ = ["add_skip", "ensure_checkpoint", "load_skips", "lock_checkpoint", "save_checkpoint"]
+__all__ = [
+    "add_skip",
+    "ensure_checkpoint",
+    "load_skips",
+    "lock_checkpoint",
+    "read_checkpoint",
+    "save_checkpoint",
+]

@@ -15,27 +15,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
+
+from domain.pglisten import PgListener
 from readmodels.changes import ChangeHub
-from readmodels.checkpoint import add_skip, ensure_checkpoint, load_skips, lock_checkpoint
+from readmodels.checkpoint import (
+    add_skip,
+    ensure_checkpoint,
+    load_skips,
+    lock_checkpoint,
+    read_checkpoint,
+)
 from readmodels.checkpoint import save_checkpoint as _save
 from readmodels.customersummaries import CustomerSummariesProjection
 from readmodels.dailysales import DailySalesProjection
 from readmodels.dto import Change, ProjectionState, ProjectionStatus, WaitResult
+from readmodels.leadership import Leadership, leadership_for
 from readmodels.orderviews import OrderViewsProjection
 from readmodels.projection import EventFailed, Projection, Tables
 from readmodels.rebuild import Progress, drop_shadow, rebuild_projection
 from readmodels.schema import control_metadata, new_metadata
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from domain.database import Database
     from domain.recorded import EventLog, RecordedEvent
 
 PROJECTION_NAMES = ("order_views", "customer_summaries", "daily_sales")
+NOTIFY_CHANNEL = "ordergraph_projection"
+# PostgreSQL caps a NOTIFY payload at 8,000 bytes: order ids go out in chunks that fit.
+_IDS_PER_NOTIFICATION = 100
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +71,8 @@ class _Slot:
     rebuilding: bool = False
     stop_before: int | None = None
     idle: bool = False
+    leading: bool = False
+    lead_checked_at: float = float("-inf")
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
@@ -76,6 +94,8 @@ class ProjectionRunner:
         poll_interval: float = 1.0,
         retry_base: float = 0.1,
         retry_cap: float = 30.0,
+        leadership: Leadership | None = None,
+        lead_interval: float = 1.0,
     ) -> None:
         self.log = log
         self.db = db
@@ -83,7 +103,10 @@ class ProjectionRunner:
         self.poll_interval = poll_interval
         self.retry_base = retry_base
         self.retry_cap = retry_cap
+        self.lead_interval = lead_interval
         self.changes = ChangeHub()
+        self._leadership = leadership or leadership_for(db)
+        self._listener: PgListener | None = None
         chosen = default_projections() if projections is None else list(projections)
         self._slots = {p.name: _Slot(p, p.define(new_metadata(), "")) for p in chosen}
         if len(self._slots) != len(chosen):
@@ -104,8 +127,16 @@ class ProjectionRunner:
             async with self.db.write() as conn:
                 await ensure_checkpoint(conn, slot.name)
                 slot.position, suffix = await lock_checkpoint(conn, slot.name)
-            if suffix is not None:
-                await drop_shadow(self.db, slot.projection, suffix)
+            if suffix is not None and await self._leadership.try_rebuild(slot.name):
+                # Nobody is rebuilding it now: the shadow tables are an interrupted rebuild's.
+                try:
+                    await drop_shadow(self.db, slot.projection, suffix)
+                finally:
+                    await self._leadership.end_rebuild(slot.name)
+        if self.db.dialect == "postgresql":
+            self._listener = PgListener(self.db, on_reconnect=self._reload_positions)
+            self._listener.on(NOTIFY_CHANNEL, self._on_notification)
+            await self._listener.start()
         async with self.db.read() as conn:
             skips = await load_skips(conn)
         for name, positions in skips.items():
@@ -127,6 +158,12 @@ class ProjectionRunner:
                 tasks.append(slot.task)
                 slot.task = None
         await asyncio.gather(*tasks, return_exceptions=True)
+        for slot in self._slots.values():
+            slot.leading, slot.lead_checked_at = False, float("-inf")
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
+        await self._leadership.close()
 
     @property
     def alive(self) -> bool:
@@ -175,7 +212,7 @@ class ProjectionRunner:
     async def rebuild(self, name: str, progress: Progress | None = None) -> ProjectionStatus:
         """Replay the whole log into fresh tables and swap them in once caught up."""
         slot = self._slot(name)
-        if slot.rebuilding:
+        if slot.rebuilding or not await self._leadership.try_rebuild(name):
             raise RuntimeError(f"{name} is already being rebuilt")
         slot.rebuilding = True
         try:
@@ -189,8 +226,16 @@ class ProjectionRunner:
             )
         finally:
             slot.rebuilding = False
+            await self._leadership.end_rebuild(name)
+        if self.db.dialect == "postgresql":
+            async with self.db.write() as conn:
+                await self._notify(conn, name, reached, frozenset())
         self._advance(slot, reached)
         return self._status(slot, max(self.log.committed.head, slot.position))
+
+    def leading(self) -> list[str]:
+        """The projections this process runs (the others it follows)."""
+        return [slot.name for slot in self._slots.values() if slot.leading]
 
     def _slot(self, name: str) -> _Slot:
         try:
@@ -256,7 +301,73 @@ class ProjectionRunner:
         finally:
             slot.idle = False
 
+    async def _leads(self, slot: _Slot) -> bool:
+        """Whether this process runs `slot` now; asks again every `lead_interval` seconds."""
+        now = asyncio.get_running_loop().time()
+        if now - slot.lead_checked_at >= self.lead_interval:
+            was_leading = slot.leading
+            slot.leading = await self._leadership.try_lead(slot.name)
+            slot.lead_checked_at = now
+            if slot.leading and not was_leading:
+                logger.info("this process now runs projection %s", slot.name)
+            elif was_leading and not slot.leading:
+                logger.warning("this process no longer runs projection %s", slot.name)
+        return slot.leading
+
+    async def _follow_leader(self, slot: _Slot) -> None:
+        """Another process runs `slot`: track its checkpoint (notifications do it at once; this
+        read is the safety net) until this process may take over."""
+        async with self.db.read() as conn:
+            position = await read_checkpoint(conn, slot.name)
+        self._advance(slot, position)
+        await self._pause(slot, self.lead_interval)
+
+    def _on_notification(self, payload: str) -> None:
+        """A batch committed by the process that runs a projection: follow it."""
+        message = json.loads(payload)
+        slot = self._slots.get(message["name"])
+        if slot is None or slot.leading:
+            return
+        self._advance(slot, int(message["position"]))
+        if message["ids"]:
+            self.changes.publish(
+                Change(
+                    projection=slot.name,
+                    position=int(message["position"]),
+                    order_ids=frozenset(message["ids"]),
+                )
+            )
+
+    async def _reload_positions(self) -> None:
+        """After a lost LISTEN connection: catch up on what notifications may have been missed."""
+        async with self.db.read() as conn:
+            for slot in self._slots.values():
+                if not slot.leading:
+                    self._advance(slot, await read_checkpoint(conn, slot.name))
+
+    async def _notify(
+        self, conn: AsyncConnection, name: str, position: int, touched: frozenset[str]
+    ) -> None:
+        """Tell the other processes, at commit, what this batch changed."""
+        ids = sorted(touched)
+        chunks = [
+            ids[i : i + _IDS_PER_NOTIFICATION] for i in range(0, len(ids), _IDS_PER_NOTIFICATION)
+        ]
+        await conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            [
+                {
+                    "channel": NOTIFY_CHANNEL,
+                    "payload": json.dumps({"name": name, "position": position, "ids": chunk}),
+                }
+                for chunk in chunks or [[]]
+            ],
+        )
+
     async def _step(self, slot: _Slot) -> None:
+        if not await self._leads(slot):
+            await self._follow_leader(slot)
+            return
         slot.wake.clear()
         limit = self.batch_size
         if slot.stop_before is not None:
@@ -293,6 +404,8 @@ class ProjectionRunner:
             if wanted:
                 touched = await projection.apply(conn, slot.tables, wanted)
             await _save(conn, slot.name, todo[-1].position)
+            if self.db.dialect == "postgresql":
+                await self._notify(conn, slot.name, todo[-1].position, touched)
         self._advance(slot, todo[-1].position)
         if touched:
             self.changes.publish(
