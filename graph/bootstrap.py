@@ -8,6 +8,7 @@ from domain.bus import CommandBus
 from domain.database import Database
 from domain.eventstore import SqlEventStore
 from domain.handlers import build_command_bus
+from graph.migrate import check, migrate
 from graph.settings import Settings
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.runner import ProjectionRunner
@@ -26,8 +27,12 @@ class Container:
     query_bus: QueryBus
 
     async def start(self) -> None:
-        """Create missing tables, then start the store's listener, the bus and the runner."""
-        await self.store.create_schema()
+        """Migrate (or check) the schema, then start the store's listener, the bus, the runner."""
+        for db in {id(self.db): self.db, id(self.read_db): self.read_db}.values():
+            if self.settings.migrate_on_start:
+                await migrate(db)
+            else:
+                await check(db)
         await self.store.start()
         await self.bus.start()
         await self.runner.start()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from domain.database import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "ORDERGRAPH_"
+ASSET_SOURCES = ("auto", "local", "cdn")
 
 
 class SettingsError(ValueError):
@@ -27,6 +28,8 @@ class Settings:
     parser_cache_size: int = 1_000
     validation_cache_size: int = 1_000
     graphiql: bool = True
+    # Upgrade the database schema on start; when off, refuse to start on an unmigrated one.
+    migrate_on_start: bool = True
     # Authentication: with no secret the service runs in development mode (no authentication,
     # loopback only). Production mode needs a secret and turns off introspection, GraphiQL and
     # field suggestions.
@@ -41,6 +44,10 @@ class Settings:
     # WebSocket limits.
     ws_init_timeout_ms: int = 10_000
     max_subscriptions_per_connection: int = 50
+    # GraphiQL's scripts and styles: "local" (served from assets_dir, which `ordergraph
+    # fetch-assets` fills), "cdn" (unpkg), or "auto" (local when assets_dir has them all).
+    assets: str = "auto"
+    assets_dir: str | None = None
 
     @property
     def development(self) -> bool:
@@ -48,6 +55,10 @@ class Settings:
         return self.auth_secret is None
 
     def __post_init__(self) -> None:
+        if self.assets not in ASSET_SOURCES:
+            raise SettingsError(
+                f"{ENV_PREFIX}ASSETS must be one of {', '.join(ASSET_SOURCES)}, got {self.assets!r}"
+            )
         if self.production and self.auth_secret is None:
             raise SettingsError(
                 "production mode needs a signing secret: set ORDERGRAPH_AUTH_SECRET "
@@ -112,6 +123,7 @@ class Settings:
             parser_cache_size=number("PARSER_CACHE_SIZE", 1_000),
             validation_cache_size=number("VALIDATION_CACHE_SIZE", 1_000),
             graphiql=flag("GRAPHIQL", True),
+            migrate_on_start=flag("MIGRATE_ON_START", True),
             auth_secret=env.get(ENV_PREFIX + "AUTH_SECRET") or None,
             production=flag("PRODUCTION", False),
             max_depth=number("MAX_DEPTH", defaults.max_depth),
@@ -123,6 +135,8 @@ class Settings:
             max_subscriptions_per_connection=number(
                 "MAX_SUBSCRIPTIONS_PER_CONNECTION", defaults.max_subscriptions_per_connection
             ),
+            assets=text("ASSETS", defaults.assets).lower(),
+            assets_dir=env.get(ENV_PREFIX + "ASSETS_DIR") or None,
         )
 
 
