@@ -222,6 +222,8 @@ class SqlEventStore:
         self.db = db
         self.registry = registry or EventRegistry()
         self.committed = CommitSignal()
+        self.appended = 0
+        """How many events this process has appended since it started."""
         self._listener: PgListener | None = None
 
     async def create_schema(self) -> None:
@@ -263,6 +265,7 @@ class SqlEventStore:
                     text("SELECT pg_notify(:channel, :head)"),
                     {"channel": NOTIFY_CHANNEL, "head": str(batch.last_position)},
                 )
+        self.appended += batch.last_position - batch.head
         self.committed.notify(batch.last_position)
 
     async def append(

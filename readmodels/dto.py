@@ -96,6 +96,16 @@ class WaitResult:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class BatchApplied:
+    """A batch one projection committed: how many events, up to where, how long after commit."""
+
+    projection: str
+    events: int
+    position: int
+    seconds_after_commit: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Change:
     """A committed batch of one projection: its new position and the orders it touched."""
 
@@ -105,6 +115,7 @@ class Change:
 
 
 __all__ = [
+    "BatchApplied",
     "Change",
     "CustomerView",
     "DailySalesView",

@@ -17,8 +17,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -35,7 +36,7 @@ from readmodels.checkpoint import (
 from readmodels.checkpoint import save_checkpoint as _save
 from readmodels.customersummaries import CustomerSummariesProjection
 from readmodels.dailysales import DailySalesProjection
-from readmodels.dto import Change, ProjectionState, ProjectionStatus, WaitResult
+from readmodels.dto import BatchApplied, Change, ProjectionState, ProjectionStatus, WaitResult
 from readmodels.leadership import Leadership, leadership_for
 from readmodels.orderviews import OrderViewsProjection
 from readmodels.projection import EventFailed, Projection, Tables
@@ -96,6 +97,7 @@ class ProjectionRunner:
         retry_cap: float = 30.0,
         leadership: Leadership | None = None,
         lead_interval: float = 1.0,
+        on_batch: Callable[[BatchApplied], None] | None = None,
     ) -> None:
         self.log = log
         self.db = db
@@ -104,6 +106,7 @@ class ProjectionRunner:
         self.retry_base = retry_base
         self.retry_cap = retry_cap
         self.lead_interval = lead_interval
+        self.on_batch = on_batch
         self.changes = ChangeHub()
         self._leadership = leadership or leadership_for(db)
         self._listener: PgListener | None = None
@@ -410,6 +413,31 @@ class ProjectionRunner:
         if touched:
             self.changes.publish(
                 Change(projection=slot.name, position=slot.position, order_ids=touched)
+            )
+        self._applied(slot.name, todo)
+
+    def _applied(self, name: str, events: list[RecordedEvent]) -> None:
+        """One log line per committed batch, and the `on_batch` observer."""
+        last = events[-1]
+        lag = (datetime.now(UTC) - last.metadata.recorded_at).total_seconds()
+        correlations = sorted({e.metadata.correlation_id or "-" for e in events})
+        logger.info(
+            "projection %s applied %d events up to %d, %.1f ms after commit (correlation %s%s)",
+            name,
+            len(events),
+            last.position,
+            lag * 1000,
+            ", ".join(correlations[:5]),
+            f" and {len(correlations) - 5} more" if len(correlations) > 5 else "",
+        )
+        if self.on_batch is not None:
+            self.on_batch(
+                BatchApplied(
+                    projection=name,
+                    events=len(events),
+                    position=last.position,
+                    seconds_after_commit=lag,
+                )
             )
 
 
