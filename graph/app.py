@@ -1,4 +1,4 @@
-"""The ASGI app: /graphql (HTTP, GraphiQL, graphql-transport-ws), /healthz, and the lifespan."""
+"""The ASGI app: /graphql (HTTP, GraphiQL, graphql-transport-ws), /healthz, /, the lifespan."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from graph.auth import (
 from graph.bootstrap import Container, bootstrap
 from graph.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
 from graph.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
+from graph.pages import GraphiqlPage, page_routes
 from graph.schema import OrderGraphSchema, build_schema
 from graph.settings import Settings
 
@@ -70,9 +71,14 @@ class GraphQLApp(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self._runtime = runtime
+        self._graphiql = GraphiqlPage(settings)
         self._authority = (
             None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL, its scripts served by this service when they are installed locally."""
+        return self._graphiql.response()
 
     def _authenticate(self, authorization: Any) -> tuple[Principal | None, str | None]:
         """The caller named by an Authorization value, or None and why not."""
@@ -174,6 +180,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", gql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql_app),
             Route("/healthz", healthz, methods=["GET"]),
+            *page_routes(settings),
         ],
         middleware=guards,
         lifespan=lifespan,

@@ -1,4 +1,4 @@
-"""The `ordergraph` command: serve, export-schema, rebuild, status and token."""
+"""The `ordergraph` command: serve, export-schema, rebuild, status, token and fetch-assets."""
 
 from __future__ import annotations
 
@@ -80,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", required=True, choices=[role.value for role in Role])
     token.add_argument("--subject", required=True, help="the customer id, or a staff member's id")
     token.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
+
+    assets = commands.add_parser(
+        "fetch-assets", help="fetch GraphiQL's scripts from the npm registry, to serve offline"
+    )
+    assets.add_argument(
+        "--dir",
+        type=Path,
+        help="where (default: $ORDERGRAPH_ASSETS_DIR or ~/.cache/ordergraph/assets)",
+    )
     return parser
 
 
@@ -204,6 +213,20 @@ def _token(parser: argparse.ArgumentParser, role: str, subject: str, hours: floa
     return 0
 
 
+def _fetch_assets(parser: argparse.ArgumentParser, directory: Path | None) -> int:
+    from graph.assets import AssetError, fetch_assets
+    from graph.pages import asset_store
+
+    try:
+        target = directory or asset_store(Settings.from_env()).directory
+        assets = fetch_assets(target)
+    except (AssetError, SettingsError, OSError) as error:
+        parser.error(f"cannot fetch GraphiQL's assets: {error}")
+    for asset in assets:
+        print(target / asset.name)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ordergraph` console script."""
     parser = build_parser()
@@ -222,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "token":
         return _token(parser, args.role, args.subject, args.hours)
+    if args.command == "fetch-assets":
+        return _fetch_assets(parser, args.dir)
     settings = _settings(parser, args.database_url)
     if args.command == "serve":
         logging.basicConfig(
