@@ -1,4 +1,5 @@
-"""The ASGI app: /graphql (HTTP, GraphiQL, graphql-transport-ws), /healthz, /, the lifespan."""
+"""The ASGI app: /graphql (HTTP, GraphiQL, graphql-transport-ws), /healthz, /metrics, /, and
+the lifespan."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from graph.auth import (
 from graph.bootstrap import Container, bootstrap
 from graph.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
 from graph.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
+from graph.logs import RequestLog
+from graph.metrics import Metrics
 from graph.pages import GraphiqlPage, page_routes
 from graph.schema import OrderGraphSchema, build_schema
 from graph.settings import Settings
@@ -62,7 +65,9 @@ class Runtime:
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with a typed per-request Context and strict JSON parsing."""
 
-    def __init__(self, schema: OrderGraphSchema, runtime: Runtime, settings: Settings) -> None:
+    def __init__(
+        self, schema: OrderGraphSchema, runtime: Runtime, settings: Settings, metrics: Metrics
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
@@ -71,6 +76,7 @@ class GraphQLApp(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self._runtime = runtime
+        self._metrics = metrics
         self._graphiql = GraphiqlPage(settings)
         self._authority = (
             None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
@@ -95,9 +101,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         container = self._runtime.container
-        correlation_id = correlation_id_from(request.headers.get(REQUEST_ID_HEADER))
+        correlation_id = getattr(request.state, "correlation_id", None) or correlation_id_from(
+            request.headers.get(REQUEST_ID_HEADER)
+        )
         if isinstance(response, Response):
-            response.headers[REQUEST_ID_HEADER] = correlation_id
             principal, auth_error = self._authenticate(request.headers.get("authorization"))
         else:
             principal, auth_error = None, "send Authorization in the connection_init payload"
@@ -106,6 +113,7 @@ class GraphQLApp(GraphQL[Context, None]):
             query_bus=container.query_bus,
             runner=container.runner,
             settings=container.settings,
+            metrics=self._metrics,
             correlation_id=correlation_id,
             loaders=Loaders.build(container.query_bus),
             request=request,
@@ -141,21 +149,24 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The service as an ASGI app; `uvicorn graph.app:create_app --factory` serves it."""
     settings = settings or Settings.from_env()
     runtime = Runtime()
-    gql_app = GraphQLApp(build_schema(settings), runtime, settings)
+    metrics = Metrics()
+    gql_app = GraphQLApp(build_schema(settings), runtime, settings, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        container = bootstrap(settings)
+        container = bootstrap(settings, on_batch=metrics.observe_batch)
         try:
             await container.start()
         except BaseException:
             await container.stop()
             raise
         runtime.set(container)
+        metrics.bind(container)
         log.info("ordergraph started on %s", container.db.dialect)
         try:
             yield
         finally:
+            metrics.bind(None)
             await container.stop()
             log.info("ordergraph stopped")
 
@@ -167,10 +178,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         except Exception:
             log.warning("health check: the database does not answer", exc_info=True)
             return JSONResponse({"status": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "leading": runtime.container.runner.leading()})
 
-    # Outermost first: who may listen, then how long a request may take, then its size.
-    guards = [Middleware(LoopbackOnly)] if settings.development else []
+    # Outermost first: the request log, who may listen, how long a request may take, its size.
+    guards = [Middleware(RequestLog)]
+    if settings.development:
+        guards.append(Middleware(LoopbackOnly))
     guards += [
         Middleware(RequestTimeout, seconds=settings.request_timeout_ms / 1000),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -180,6 +193,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/graphql", gql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", gql_app),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
             *page_routes(settings),
         ],
         middleware=guards,

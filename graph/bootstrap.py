@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.bus import CommandBus
@@ -10,6 +11,7 @@ from domain.eventstore import SqlEventStore
 from domain.handlers import build_command_bus
 from graph.migrate import check, migrate
 from graph.settings import Settings
+from readmodels.dto import BatchApplied
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.runner import ProjectionRunner
 
@@ -26,13 +28,22 @@ class Container:
     runner: ProjectionRunner
     query_bus: QueryBus
 
-    async def start(self) -> None:
-        """Migrate (or check) the schema, then start the store's listener, the bus, the runner."""
-        for db in {id(self.db): self.db, id(self.read_db): self.read_db}.values():
+    @property
+    def databases(self) -> list[Database]:
+        """The event store's database, and the views' when it is another one."""
+        return [self.db] if self.read_db is self.db else [self.db, self.read_db]
+
+    async def prepare(self) -> None:
+        """Migrate the schema (or only check it, when migrate_on_start is off)."""
+        for db in self.databases:
             if self.settings.migrate_on_start:
                 await migrate(db)
             else:
                 await check(db)
+
+    async def start(self) -> None:
+        """Prepare the schema, then start the store's listener, the bus and the runner."""
+        await self.prepare()
         await self.store.start()
         await self.bus.start()
         await self.runner.start()
@@ -49,13 +60,16 @@ class Container:
                 await self.read_db.dispose()
 
 
-def bootstrap(settings: Settings | None = None) -> Container:
-    """Wire the service from `settings` (the environment's when omitted); starts nothing."""
+def bootstrap(
+    settings: Settings | None = None, *, on_batch: Callable[[BatchApplied], None] | None = None
+) -> Container:
+    """Wire the service from `settings` (the environment's when omitted); starts nothing.
+    `on_batch` observes every batch the projections commit (for metrics)."""
     settings = settings or Settings.from_env()
     db = Database(settings.database_url)
     read_db = Database(settings.read_database_url) if settings.read_database_url else db
     store = SqlEventStore(db)
-    runner = ProjectionRunner(store, read_db)
+    runner = ProjectionRunner(store, read_db, on_batch=on_batch)
     return Container(
         settings=settings,
         db=db,

@@ -1,4 +1,5 @@
-"""The `ordergraph` command: serve, export-schema, rebuild, status, token and fetch-assets."""
+"""The `ordergraph` command: serve, migrate, seed, rebuild, status, export-schema, token and
+fetch-assets."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from domain.database import Database, DatabaseUrlError
 from graph.auth import Role, TokenAuthority, is_loopback
+from graph.logs import LOG_FORMATS, configure_logging, logging_config
+from graph.migrate import SchemaMismatch
 from graph.settings import Settings, SettingsError
 from readmodels.runner import PROJECTION_NAMES
 
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from readmodels.dto import ProjectionStatus
 
 EXIT_USAGE = 2
+REDRAW_SECONDS = 0.1
 
 log = logging.getLogger("ordergraph.cli")
 
@@ -47,6 +51,16 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ordergraph", description="The ordergraph orders service.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -60,7 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the GraphQL API with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="server processes on one PostgreSQL database (default 1)",
+    )
+    serve.add_argument("--log-format", choices=LOG_FORMATS, default="text")
     with_database(serve)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to this release")
+    with_database(migrate)
+
+    seed = commands.add_parser("seed", help="fill the database with demo orders (CommandBus)")
+    seed.add_argument("--orders", type=_positive, default=200)
+    seed.add_argument("--customers", type=_positive, default=20)
+    with_database(seed)
 
     export = commands.add_parser("export-schema", help="print the schema in SDL")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
@@ -111,21 +140,27 @@ def _settings(parser: argparse.ArgumentParser, database_url: str | None) -> Sett
 class ProgressBar:
     """A one-line progress bar on a terminal stream: events done, rate and time left."""
 
-    def __init__(self, label: str, stream: TextIO, width: int = 30) -> None:
+    def __init__(self, label: str, stream: TextIO, width: int = 30, unit: str = "events") -> None:
         self._label = label
+        self._unit = unit
         self._stream = stream
         self._width = width
         self._started = time.monotonic()
+        self._drawn = float("-inf")
 
     def __call__(self, done: int, total: int) -> None:
-        elapsed = max(time.monotonic() - self._started, 1e-9)
+        now = time.monotonic()
+        if now - self._drawn < REDRAW_SECONDS and done < total:
+            return
+        self._drawn = now
+        elapsed = max(now - self._started, 1e-9)
         rate = done / elapsed
         fraction = 1.0 if total <= 0 else min(done / total, 1.0)
         filled = int(fraction * self._width)
         left = (total - done) / rate if rate > 0 else 0.0
         self._stream.write(
             f"\r{self._label:<20} [{'#' * filled}{'.' * (self._width - filled)}] "
-            f"{done}/{total} events  {rate:,.0f} ev/s  {left:,.1f} s left"
+            f"{done}/{total} {self._unit}  {rate:,.0f}/s  {left:,.1f} s left"
         )
         self._stream.flush()
 
@@ -160,7 +195,7 @@ async def _rebuild(settings: Settings, names: Sequence[str], stream: TextIO) -> 
 
     container = bootstrap(settings)
     try:
-        await container.store.create_schema()
+        await container.prepare()
         await container.runner.start()
         for name in names:
             bar = ProgressBar(name, stream)
@@ -176,7 +211,7 @@ async def _status(settings: Settings) -> str:
 
     container = bootstrap(settings)
     try:
-        await container.store.create_schema()
+        await container.prepare()
         await container.runner.start()
         # Taken before any await: the checkpoints as stored, not what this process catches up.
         return format_status(container.runner.status())
@@ -184,21 +219,65 @@ async def _status(settings: Settings) -> str:
         await container.stop()
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
+async def _migrate(settings: Settings) -> str:
+    from graph.bootstrap import bootstrap
+    from graph.migrate import migrate
+
+    container = bootstrap(settings)
+    try:
+        lines = []
+        for db in {
+            id(container.db): container.db,
+            id(container.read_db): container.read_db,
+        }.values():
+            before, after = await migrate(db)
+            change = "already at" if before == after else f"from {before or 'empty'} to"
+            lines.append(f"{db.url}: {change} schema revision {after}")
+        return "\n".join(lines)
+    finally:
+        await container.stop()
+
+
+async def _seed(settings: Settings, orders: int, customers: int, stream: TextIO) -> str:
+    from graph.bootstrap import bootstrap
+    from graph.seed import seed
+
+    container = bootstrap(settings)
+    try:
+        await container.start()
+        bar = ProgressBar("seed", stream, unit="orders")
+        report = await seed(container.bus, orders=orders, customers=customers, progress=bar)
+        bar.finish()
+        await container.runner.wait_for(PROJECTION_NAMES, report.last_position, 30)
+        return (
+            f"placed {report.orders} orders for up to {customers} customers "
+            f"({report.commands} commands, head position {report.last_position})"
+        )
+    finally:
+        await container.stop()
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int, log_format: str) -> None:
     import uvicorn
 
-    from graph.app import create_app
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "ws": "websockets-sansio",
+        "timeout_graceful_shutdown": 30,
+        "log_config": logging_config(log_format),
+    }
+    if workers == 1:
+        from graph.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=30,
-    )
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Each worker process builds its app from the environment.
+    os.environ["ORDERGRAPH_DATABASE_URL"] = settings.database_url
+    uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
 
 
 def _token(parser: argparse.ArgumentParser, role: str, subject: str, hours: float) -> int:
@@ -249,9 +328,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fetch_assets(parser, args.dir)
     settings = _settings(parser, args.database_url)
     if args.command == "serve":
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
+        configure_logging(args.log_format)
+        if args.workers > 1 and settings.database_url.startswith("sqlite"):
+            parser.error(
+                "--workers needs PostgreSQL: SQLite has one writer, so run one process on it"
+            )
         if settings.development and not is_loopback(args.host):
             parser.error(
                 f"refusing to listen on {args.host} without authentication: development mode "
@@ -262,14 +343,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
                 "(every caller is an admin); listening on loopback only"
             )
-        _serve(settings, args.host, args.port)
+        if args.workers > 1:
+            print(asyncio.run(_migrate(settings)))
+        _serve(settings, args.host, args.port, args.workers, args.log_format)
         return 0
     try:
         if args.command == "rebuild":
             names = PROJECTION_NAMES if args.all else (args.name,)
             asyncio.run(_rebuild(settings, names, sys.stderr))
+        elif args.command == "migrate":
+            print(asyncio.run(_migrate(settings)))
+        elif args.command == "seed":
+            print(asyncio.run(_seed(settings, args.orders, args.customers, sys.stderr)))
         else:
             print(asyncio.run(_status(settings)))
+    except SchemaMismatch as error:
+        parser.error(str(error))
     except (OSError, SQLAlchemyError) as error:
         parser.error(f"cannot use the database {settings.database_url!r}: {error}")
     return 0

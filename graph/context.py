@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
     from domain.bus import CommandBus
+    from graph.metrics import Metrics
     from graph.settings import Settings
     from readmodels.querybus import QueryBus
     from readmodels.runner import ProjectionRunner
@@ -69,6 +70,7 @@ class Context:
     query_bus: QueryBus
     runner: ProjectionRunner
     settings: Settings
+    metrics: Metrics
     correlation_id: str
     loaders: Loaders
     request: Request | WebSocket | None = None

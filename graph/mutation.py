@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import strawberry
 
 from domain import commands
+from domain.errors import DomainError
 from graph.access import ADMIN, EVERYONE, STAFF, require
 from graph.auth import Role
 from graph.context import Info
@@ -41,7 +43,19 @@ def _envelope(
 
 
 async def _dispatch(info: Info, command: commands.Command) -> CommandResult:
-    result = await info.context.command_bus.dispatch(command)
+    metrics = info.context.metrics
+    kind = type(command).__name__
+    started = time.perf_counter()
+    try:
+        result = await info.context.command_bus.dispatch(command)
+    except DomainError as error:
+        metrics.commands.labels(kind, error.code.value).inc()
+        raise
+    except Exception:
+        metrics.commands.labels(kind, "INTERNAL_SERVER_ERROR").inc()
+        raise
+    metrics.commands.labels(kind, "ok").inc()
+    metrics.command_seconds.labels(kind).observe(time.perf_counter() - started)
     return CommandResult(
         command_id=strawberry.ID(result.command_id),
         order_id=strawberry.ID(result.order_id),

@@ -9,6 +9,7 @@ import httpx
 
 from graph.app import create_app
 from graph.settings import Settings
+from readmodels.runner import PROJECTION_NAMES
 from tests.graph_support import CREATE_ORDER, app_client, error_codes, order_input
 
 ORDER_FIELDS = """
@@ -283,7 +284,7 @@ async def test_graphiql_healthz_and_request_ids(sqlite_url: str) -> None:
         assert "graphiql" in page.text.lower()
         health = await client.http.get("/healthz")
         assert health.status_code == 200
-        assert health.json() == {"status": "ok"}
+        assert health.json() == {"status": "ok", "leading": list(PROJECTION_NAMES)}
         echoed = await client.http.post(
             "/graphql", json={"query": "{ projections { name } }"}, headers={"X-Request-ID": "r-1"}
         )

@@ -1,0 +1,130 @@
+"""Prometheus metrics: what the service did and how far behind its views are.
+
+Counters and histograms are updated where things happen (the mutation resolver, the freshness
+wait, the runner's batch observer); gauges for positions, lag, state and open subscriptions
+are read from the running container at scrape time. Each app has its own registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+from starlette.responses import Response
+
+from readmodels.dto import ProjectionState
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from graph.bootstrap import Container
+    from readmodels.dto import BatchApplied
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class Metrics:
+    """The service's metrics, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.commands = Counter(
+            "ordergraph_commands",
+            "Commands handled, by type and outcome (ok or the error code).",
+            ["type", "outcome"],
+            registry=self.registry,
+        )
+        self.command_seconds = Histogram(
+            "ordergraph_command_seconds",
+            "Time from dispatch to commit of a command, by type.",
+            ["type"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.commit_to_view_seconds = Histogram(
+            "ordergraph_commit_to_view_seconds",
+            "Time from an event's commit to its projection applying it.",
+            ["projection"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.freshness_waits = Counter(
+            "ordergraph_freshness_waits",
+            "Reads that waited for minPosition, by outcome (fresh or stale after timeoutMs).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self._state = _StateCollector()
+        self.registry.register(self._state)
+
+    def bind(self, container: Container | None) -> None:
+        """Read positions, lag and subscriptions from this container (None: not running)."""
+        self._state.container = container
+
+    def observe_batch(self, batch: BatchApplied) -> None:
+        """The runner's `on_batch` observer."""
+        self.commit_to_view_seconds.labels(batch.projection).observe(batch.seconds_after_commit)
+
+    async def endpoint(self, _request: Request) -> Response:
+        """GET /metrics in Prometheus' text format."""
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _StateCollector(Collector):
+    def __init__(self) -> None:
+        self.container: Container | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        container = self.container
+        if container is None:
+            return
+        appended = CounterMetricFamily(
+            "ordergraph_events_appended", "Events appended by this process."
+        )
+        appended.add_metric([], container.store.appended)
+        yield appended
+        head = GaugeMetricFamily(
+            "ordergraph_head_position", "The last committed position of the event log."
+        )
+        head.add_metric([], container.store.committed.head)
+        yield head
+        position = GaugeMetricFamily(
+            "ordergraph_projection_position",
+            "Last position each projection has applied.",
+            labels=["projection"],
+        )
+        lag = GaugeMetricFamily(
+            "ordergraph_projection_lag",
+            "Events each projection still has to apply.",
+            labels=["projection"],
+        )
+        state = GaugeMetricFamily(
+            "ordergraph_projection_state",
+            "1 for each projection's current state.",
+            labels=["projection", "state"],
+        )
+        leader = GaugeMetricFamily(
+            "ordergraph_projection_leader",
+            "1 when this process runs the projection (0: it follows another process).",
+            labels=["projection"],
+        )
+        leading = set(container.runner.leading())
+        for status in container.runner.status():
+            position.add_metric([status.name], status.position)
+            lag.add_metric([status.name], status.lag)
+            for candidate in ProjectionState:
+                state.add_metric([status.name, candidate.value], float(status.state is candidate))
+            leader.add_metric([status.name], float(status.name in leading))
+        yield from (position, lag, state, leader)
+        subscriptions = GaugeMetricFamily(
+            "ordergraph_subscriptions_open", "Open subscriptions to view changes."
+        )
+        subscriptions.add_metric([], len(container.runner.changes))
+        yield subscriptions
+
+
+__all__ = ["Metrics"]
