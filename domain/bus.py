@@ -49,7 +49,6 @@ class UnitOfWork:
     async def get(self, command: OrderCommand) -> Order:
         """The command's order as of this batch: NOT_FOUND (also when the order belongs to
         another customer than the one the command acts for) or CONCURRENCY_CONFLICT."""
-        rules.check_id(command.order_id, "orderId")
         order = self._orders.get(command.order_id)
         if order is None:
             events = await self._batch.load_stream(command.order_id)
@@ -165,11 +164,7 @@ class CommandBus:
 
     async def dispatch(self, command: Command) -> CommandResult:
         """Handle one command; raises its DomainError when it is refused."""
-        rules.check_id(command.command_id, "commandId")
-        if command.correlation_id is not None:
-            rules.check_id(command.correlation_id, "correlationId")
-        if command.on_behalf_of is not None:
-            rules.check_id(command.on_behalf_of, "onBehalfOf")
+        command = rules.check_command(command)
         if type(command) not in self._handlers:
             raise UnknownCommand(f"no handler is registered for {type(command).__name__}")
         if not (self._accepting and self.running):

@@ -40,6 +40,7 @@ from domain.events import (
 from domain.eventstore import SqlEventStore
 from domain.order import Order
 from domain.registry import EventRegistry
+from domain.rules import check_command
 from domain.values import Address, OrderLine
 
 NOW = datetime(2025, 3, 14, 15, 9, 26, 535897, tzinfo=UTC)
@@ -174,7 +175,9 @@ def one_of_each_event(order_id: str = ORDER_ID) -> list[Event]:
 
 
 def decide(history: Sequence[Event], command: Command) -> list[Event]:
-    """What the handlers decide, without a database: UnitOfWork.get's checks, then the Order's."""
+    """What the bus and handlers decide, without a database: the input rules, UnitOfWork.get's
+    checks, then the Order's."""
+    command = check_command(command)
     if isinstance(command, CreateOrder):
         return [Order.place(command, ORDER_ID)]
     assert isinstance(command, OrderCommand)

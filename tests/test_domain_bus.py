@@ -656,7 +656,7 @@ async def test_middleware_runs_in_order_around_handlers_that_never_see_it(
         with pytest.raises(OrderNotFound):
             await bus.dispatch(confirm("missing"))
         assert trace == ["outer>ConfirmOrder", "inner>ConfirmOrder", "handler", "inner<", "outer<"]
-    assert seen_by_handlers[0] is creating
+    assert seen_by_handlers[0] == creating
     assert [type(command) for command in seen_by_handlers] == [CreateOrder, ConfirmOrder]
 
 
@@ -670,3 +670,17 @@ async def test_the_logging_middleware_logs_refusals_with_their_code(
     assert "ConfirmOrder" in message
     assert "NOT_FOUND" in message
     assert "req-42" in message
+
+
+async def test_bad_input_is_bad_input_whatever_the_orders_state(bus: CommandBus) -> None:
+    bad_price = line(unit_price="1.005")
+    with pytest.raises(ValidationFailed) as missing:
+        await bus.dispatch(add("no-such-order", item=bad_price))
+    assert missing.value.field == "item.unitPrice"
+    created = await new_order(bus)
+    await bus.dispatch(confirm(created.order_id))
+    with pytest.raises(ValidationFailed):
+        await bus.dispatch(add(created.order_id, item=bad_price))
+    with pytest.raises(ValidationFailed) as blank:
+        await bus.dispatch(ship(created.order_id, tracking_number=" "))
+    assert blank.value.field == "trackingNumber"
