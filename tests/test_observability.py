@@ -34,6 +34,12 @@ async def test_metrics_count_commands_waits_and_projection_state(sqlite_url: str
             'query($p: Position) { order(id: "x", minPosition: $p, timeoutMs: 0) { id } }',
             {"p": created["position"] + 100},
         )
+        await client.data(
+            """query($p: Position) { customer(id: "cust-1", minPosition: $p) { orderCount }
+              salesReport(fromDate: "2020-01-01", toDate: "2020-12-31", minPosition: $p) {
+                date } }""",
+            {"p": created["position"] + 1},
+        )
         text = (await client.http.get("/metrics")).text
 
     assert sample(text, "ordergraph_commands_total", type="CreateOrder", outcome="ok") == 2
