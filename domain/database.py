@@ -11,7 +11,7 @@ the database serialises what must be serialised.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,20 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
 )
+
+
+# Key lists are padded up to one of these sizes so the SQL text of an `IN (...)` query stays one
+# of a few fixed strings (SQLAlchemy's compiled cache and asyncpg's prepared statements).
+KEY_BUCKETS = (8, 64, 512)
+
+
+def padded_chunks(keys: list[Any]) -> Iterator[list[Any]]:
+    """`keys` in chunks of at most the largest bucket, each padded to a bucket size."""
+    largest = KEY_BUCKETS[-1]
+    for start in range(0, len(keys), largest):
+        chunk = keys[start : start + largest]
+        size = next(bucket for bucket in KEY_BUCKETS if bucket >= len(chunk))
+        yield chunk + [chunk[-1]] * (size - len(chunk))
 
 
 class DatabaseUrlError(ValueError):
@@ -124,4 +138,10 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-__all__ = ["DEFAULT_DATABASE_URL", "Database", "DatabaseUrlError"]
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "KEY_BUCKETS",
+    "Database",
+    "DatabaseUrlError",
+    "padded_chunks",
+]

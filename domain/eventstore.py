@@ -9,19 +9,19 @@ that commits late with a lower position. The committed signal fires only after t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain import schema
 from domain.commands import CommandResult
-from domain.database import Database
+from domain.database import Database, padded_chunks
 from domain.errors import ConcurrencyConflict
 from domain.events import Event
 from domain.pglisten import PgListener
@@ -44,6 +44,14 @@ _EVENT_COLUMNS = (
     schema.event.c.correlation_id,
     schema.event.c.causation_id,
     schema.event.c.recorded_at,
+)
+_SELECT_COMMANDS = select(schema.command).where(
+    schema.command.c.command_id.in_(bindparam("ids", expanding=True))
+)
+_SELECT_STREAMS = (
+    select(*_EVENT_COLUMNS)
+    .where(schema.event.c.stream_id.in_(bindparam("ids", expanding=True)))
+    .order_by(schema.event.c.stream_id, schema.event.c.version)
 )
 _INSERT_EVENT = insert(schema.event)
 _INSERT_COMMAND = insert(schema.command)
@@ -81,6 +89,10 @@ class AppendBatch:
         self._command_rows: list[dict[str, Any]] = []
         self._handled: dict[str, HandledCommand] = {}
         self._versions: dict[str, int] = {}
+        # What `prefetch` read: committed events by stream, stored commands, ids looked up.
+        self._committed: dict[str, list[Event]] = {}
+        self._stored: dict[str, HandledCommand] = {}
+        self._looked_up: set[str] = set()
 
     @property
     def last_position(self) -> int:
@@ -91,14 +103,30 @@ class AppendBatch:
     def recorded(self) -> list[RecordedEvent]:
         return list(self._recorded)
 
+    async def prefetch(self, command_ids: Iterable[str], stream_ids: Iterable[str]) -> None:
+        """Read, in one query each, the handled commands and the streams a batch will ask for."""
+        ids = list(dict.fromkeys(command_ids))
+        for chunk in padded_chunks(ids):
+            for row in await self._conn.execute(_SELECT_COMMANDS, {"ids": chunk}):
+                self._stored[row.command_id] = _handled(row)
+        self._looked_up.update(ids)
+        streams = [sid for sid in dict.fromkeys(stream_ids) if sid not in self._committed]
+        for sid in streams:
+            self._committed[sid] = []
+        for chunk in padded_chunks(streams):
+            for row in await self._conn.execute(_SELECT_STREAMS, {"ids": chunk}):
+                self._committed[row.stream_id].append(decode_row(self._registry, row).event)
+
     async def load_stream(self, stream_id: str) -> list[Event]:
         """The stream's events as of this transaction, staged ones included."""
-        rows = await self._conn.execute(
-            select(*_EVENT_COLUMNS)
-            .where(schema.event.c.stream_id == stream_id)
-            .order_by(schema.event.c.version)
-        )
-        events = [decode_row(self._registry, row).event for row in rows]
+        if stream_id not in self._committed:
+            rows = await self._conn.execute(
+                select(*_EVENT_COLUMNS)
+                .where(schema.event.c.stream_id == stream_id)
+                .order_by(schema.event.c.version)
+            )
+            self._committed[stream_id] = [decode_row(self._registry, row).event for row in rows]
+        events = list(self._committed[stream_id])
         events.extend(r.event for r in self._recorded if r.stream_id == stream_id)
         self._versions[stream_id] = len(events)
         return events
@@ -165,22 +193,14 @@ class AppendBatch:
         """A command handled before, in this batch or an earlier commit."""
         if command_id in self._handled:
             return self._handled[command_id]
+        if command_id in self._looked_up:
+            return self._stored.get(command_id)
         row = (
             await self._conn.execute(
                 select(schema.command).where(schema.command.c.command_id == command_id)
             )
         ).first()
-        if row is None:
-            return None
-        return HandledCommand(
-            fingerprint=row.fingerprint,
-            result=CommandResult(
-                command_id=row.command_id,
-                order_id=row.order_id,
-                version=row.version,
-                position=row.position,
-            ),
-        )
+        return None if row is None else _handled(row)
 
     def remember(self, fingerprint: str, result: CommandResult) -> None:
         """Record a successful command's result in this transaction, for idempotent retries."""
@@ -316,6 +336,18 @@ class SqlEventStore:
         async with self.db.read() as conn:
             head = await conn.scalar(select(func.coalesce(func.max(schema.event.c.position), 0)))
             return int(head or 0)
+
+
+def _handled(row: Row[*tuple[Any, ...]]) -> HandledCommand:
+    return HandledCommand(
+        fingerprint=row.fingerprint,
+        result=CommandResult(
+            command_id=row.command_id,
+            order_id=row.order_id,
+            version=row.version,
+            position=row.position,
+        ),
+    )
 
 
 def decode_row(registry: EventRegistry, row: Row[*tuple[Any, ...]]) -> RecordedEvent:

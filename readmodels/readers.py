@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, union_all
 
+from domain.database import padded_chunks
 from domain.errors import ValidationFailed
 from domain.values import Address, OrderStatus
 from readmodels.cursor import OrderCursor
@@ -19,7 +20,6 @@ from readmodels.dto import (
     OrderPage,
     OrderView,
 )
-from readmodels.rowset import padded_chunks
 from readmodels.schema import customer_summary, daily_sale, order_view
 
 if TYPE_CHECKING:

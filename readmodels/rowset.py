@@ -7,23 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from domain.database import padded_chunks
+
 if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 Row = dict[str, Any]
-
-# Key lists are padded up to one of these sizes so the SQL text stays one of a few fixed strings.
-KEY_BUCKETS = (8, 64, 512)
-
-
-def padded_chunks(keys: list[Any]) -> Iterable[list[Any]]:
-    """`keys` in chunks of at most the largest bucket, each padded to a bucket size."""
-    largest = KEY_BUCKETS[-1]
-    for start in range(0, len(keys), largest):
-        chunk = keys[start : start + largest]
-        size = next(bucket for bucket in KEY_BUCKETS if bucket >= len(chunk))
-        yield chunk + [chunk[-1]] * (size - len(chunk))
 
 
 class RowSet:
@@ -90,4 +80,4 @@ class RowSet:
         self._dirty.clear()
 
 
-__all__ = ["KEY_BUCKETS", "Row", "RowSet", "padded_chunks"]
+__all__ = ["Row", "RowSet"]
