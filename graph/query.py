@@ -19,6 +19,7 @@ from graph.types import (
     OrderConnection,
     OrderStatus,
     Projection,
+    asks_for_total,
     domain_status,
 )
 from readmodels.queries import GetCustomer, GetOrder, GetSalesReport, ListOrders, ListProjections
@@ -86,6 +87,7 @@ class Query:
                 status=domain_status(given(status)),
                 first=20 if first is None else first,
                 after=given(after),
+                with_total=asks_for_total(info),
             )
         )
         return OrderConnection.from_dto(page)

@@ -38,7 +38,7 @@ class Settings:
     # Limits on what one request may ask for.
     max_depth: int = 10
     max_aliases: int = 30
-    max_cost: int = 50_000
+    max_cost: int = 200_000
     max_body_bytes: int = 1_000_000
     request_timeout_ms: int = 30_000
     # WebSocket limits.

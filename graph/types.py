@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from domain.values import OrderStatus as DomainOrderStatus
 from graph.context import Info, given
@@ -86,15 +88,36 @@ class OrderEdge:
 class OrderConnection:
     edges: list[OrderEdge]
     page_info: PageInfo
-    total_count: int
+    counted: strawberry.Private[int | None]
+
+    @strawberry.field
+    def total_count(self) -> int:
+        # The resolver asked for a count whenever this field is selected (asks_for_total).
+        assert self.counted is not None
+        return self.counted
 
     @classmethod
     def from_dto(cls, page: OrderPage) -> OrderConnection:
         return cls(
             edges=[OrderEdge(cursor=e.cursor, node=Order.from_dto(e.node)) for e in page.edges],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-            total_count=page.total_count,
+            counted=page.total_count,
         )
+
+
+def asks_for_total(info: Info) -> bool:
+    """Whether the connection being resolved has `totalCount` among its selections."""
+
+    def selects(selections: Iterable[Selection]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == "totalCount":
+                    return True
+            elif selects(selection.selections):
+                return True
+        return False
+
+    return any(selects(field.selections) for field in info.selected_fields)
 
 
 @strawberry.type
@@ -119,6 +142,7 @@ class Customer:
             status=domain_status(given(status)),
             first=20 if first is None else first,
             after=given(after),
+            with_total=asks_for_total(info),
         )
         return OrderConnection.from_dto(await info.context.loaders.customer_orders.load(query))
 

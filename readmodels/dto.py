@@ -52,12 +52,13 @@ class OrderEdgeView:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OrderPage:
-    """One page of orders, newest first; `total_count` counts the whole filter."""
+    """One page of orders, newest first; `total_count` counts the whole filter (None when the
+    query did not ask for it)."""
 
     edges: tuple[OrderEdgeView, ...]
     has_next_page: bool
     end_cursor: str | None
-    total_count: int
+    total_count: int | None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -37,6 +37,8 @@ class ListOrders(Query[OrderPage]):
     status: OrderStatus | None = None
     first: int = 20
     after: str | None = None
+    with_total: bool = True
+    """Count every order the filter matches (a count is the costly part of a large listing)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -171,13 +171,16 @@ async def list_order_pages(db: Database, requests: Sequence[ListOrders]) -> list
                 .select_from(order_view)
                 .where(*filters[request][0])
                 for i, request in chunk
+                if request.with_total
             ]
             for row in (await conn.execute(_union(pages))).mappings():
                 rows[row["request"]].append(row)
-            for row in (await conn.execute(_union(totals))).mappings():
-                counts[row["request"]] = row["n"]
+            if totals:
+                for row in (await conn.execute(_union(totals))).mappings():
+                    counts[row["request"]] = row["n"]
     answers = {
-        request: _page(request, rows[i], counts.get(i, 0)) for i, request in enumerate(unique)
+        request: _page(request, rows[i], counts.get(i, 0) if request.with_total else None)
+        for i, request in enumerate(unique)
     }
     return [answers[request] for request in requests]
 
@@ -220,7 +223,7 @@ def _union(selects: Sequence[Select[*tuple[Any, ...]]]) -> Any:
     return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
-def _page(request: ListOrders, rows: list[RowMapping], total: int) -> OrderPage:
+def _page(request: ListOrders, rows: list[RowMapping], total: int | None) -> OrderPage:
     rows.sort(key=lambda row: (row["created_at"], row["seq"]), reverse=True)
     edges = tuple(
         OrderEdgeView(
