@@ -114,6 +114,7 @@ class GraphQLApp(GraphQL[Context, None]):
             runner=container.runner,
             settings=container.settings,
             metrics=self._metrics,
+            order_reads=container.order_reads,
             correlation_id=correlation_id,
             loaders=Loaders.build(container.query_bus),
             request=request,

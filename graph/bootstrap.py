@@ -9,6 +9,7 @@ from domain.bus import CommandBus
 from domain.database import Database
 from domain.eventstore import SqlEventStore
 from domain.handlers import build_command_bus
+from graph.context import SharedOrderReads
 from graph.migrate import check, migrate
 from graph.settings import Settings
 from readmodels.dto import BatchApplied
@@ -27,6 +28,7 @@ class Container:
     bus: CommandBus
     runner: ProjectionRunner
     query_bus: QueryBus
+    order_reads: SharedOrderReads
 
     @property
     def databases(self) -> list[Database]:
@@ -70,6 +72,7 @@ def bootstrap(
     read_db = Database(settings.read_database_url) if settings.read_database_url else db
     store = SqlEventStore(db)
     runner = ProjectionRunner(store, read_db, on_batch=on_batch)
+    query_bus = build_query_bus(read_db, runner)
     return Container(
         settings=settings,
         db=db,
@@ -77,7 +80,8 @@ def bootstrap(
         store=store,
         bus=build_command_bus(store),
         runner=runner,
-        query_bus=build_query_bus(read_db, runner),
+        query_bus=query_bus,
+        order_reads=SharedOrderReads(query_bus),
     )
 
 

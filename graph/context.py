@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -12,8 +14,8 @@ from strawberry.dataloader import DataLoader
 
 from graph.auth import Principal
 from graph.freshness import FreshnessLog
-from readmodels.dto import CustomerView, OrderPage
-from readmodels.queries import GetCustomers, ListOrders, ListOrdersBatch
+from readmodels.dto import CustomerView, OrderPage, OrderView
+from readmodels.queries import GetCustomers, GetOrder, ListOrders, ListOrdersBatch
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -57,6 +59,33 @@ class Loaders:
         )
 
 
+class SharedOrderReads:
+    """One read of an order's view per committed change, shared by every subscriber to it:
+    a change seen by 1,000 `orderUpdated` subscribers costs one query, not 1,000."""
+
+    def __init__(self, query_bus: QueryBus, size: int = 1024) -> None:
+        self._query_bus = query_bus
+        self._size = size
+        self._reads: OrderedDict[tuple[str, int], asyncio.Future[OrderView | None]] = OrderedDict()
+
+    async def view(self, order_id: str, position: int) -> OrderView | None:
+        """The order's view as read once the change at `position` was committed."""
+        key = (order_id, position)
+        read = self._reads.get(key)
+        if read is None:
+            read = asyncio.ensure_future(self._query_bus.ask(GetOrder(order_id=order_id)))
+            read.add_done_callback(lambda done: self._forget_failed(key, done))
+            self._reads[key] = read
+            while len(self._reads) > self._size:
+                self._reads.popitem(last=False)
+        # Shielded: one subscriber going away must not cancel the read the others wait for.
+        return await asyncio.shield(read)
+
+    def _forget_failed(self, key: tuple[str, int], read: asyncio.Future[OrderView | None]) -> None:
+        if read.cancelled() or read.exception() is not None:
+            self._reads.pop(key, None)
+
+
 def _no_orders_yet(customer_id: str) -> CustomerView:
     """A customer whose summary the projection has not written yet: nothing ordered so far."""
     return CustomerView(id=customer_id, order_count=0, total_spent=Decimal(0), last_order_at=None)
@@ -71,6 +100,7 @@ class Context:
     runner: ProjectionRunner
     settings: Settings
     metrics: Metrics
+    order_reads: SharedOrderReads
     correlation_id: str
     loaders: Loaders
     request: Request | WebSocket | None = None
@@ -96,4 +126,12 @@ def given(value: T | None) -> T | None:
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
-__all__ = ["REQUEST_ID_HEADER", "Context", "Info", "Loaders", "correlation_id_from", "given"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "Context",
+    "Info",
+    "Loaders",
+    "SharedOrderReads",
+    "correlation_id_from",
+    "given",
+]

@@ -48,7 +48,7 @@ async def order_updated(
         async for change in subscription:
             if change.projection != ORDER_VIEWS or id not in change.order_ids:
                 continue
-            view = await context.query_bus.ask(GetOrder(order_id=id))
+            view = await context.order_reads.view(id, change.position)
             if view is not None and view.position > last_sent:
                 last_sent = view.position
                 yield Order.from_dto(view)
