@@ -9,10 +9,12 @@ that commits late with a lower position. The committed signal fires only after t
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, text
@@ -238,9 +240,14 @@ class AppendBatch:
 class SqlEventStore:
     """The event store on one SQLAlchemy database (SQLite or PostgreSQL)."""
 
-    def __init__(self, db: Database, registry: EventRegistry | None = None) -> None:
+    def __init__(
+        self, db: Database, registry: EventRegistry | None = None, *, tail_size: int = 4096
+    ) -> None:
         self.db = db
         self.registry = registry or EventRegistry()
+        # The events this process committed last, contiguous: projections that follow the head
+        # read them from here instead of the database.
+        self._tail: deque[RecordedEvent] = deque(maxlen=tail_size)
         self.committed = CommitSignal()
         self.appended = 0
         """How many events this process has appended since it started."""
@@ -286,6 +293,7 @@ class SqlEventStore:
                     {"channel": NOTIFY_CHANNEL, "head": str(batch.last_position)},
                 )
         self.appended += batch.last_position - batch.head
+        self._remember(batch.recorded)
         self.committed.notify(batch.last_position)
 
     async def append(
@@ -322,6 +330,10 @@ class SqlEventStore:
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         """Events with a position above `after`, in position order, at most `limit`."""
+        tail = self._tail
+        if tail and tail[0].position <= after + 1 <= tail[-1].position:
+            start = after + 1 - tail[0].position
+            return list(islice(tail, start, start + limit))
         async with self.db.read() as conn:
             rows = await conn.execute(
                 select(*_EVENT_COLUMNS)
@@ -330,6 +342,15 @@ class SqlEventStore:
                 .limit(limit)
             )
             return [decode_row(self.registry, row) for row in rows]
+
+    def _remember(self, recorded: list[RecordedEvent]) -> None:
+        """Keep a committed batch in the tail, which stays contiguous: another process's commit
+        in between (PostgreSQL) starts it afresh."""
+        if not recorded:
+            return
+        if self._tail and recorded[0].position != self._tail[-1].position + 1:
+            self._tail.clear()
+        self._tail.extend(recorded)
 
     async def head_position(self) -> int:
         """The last committed position (0 for an empty log)."""

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 from domain.commands import (
@@ -123,8 +124,12 @@ def check_address(address: Address, field: str) -> None:
 def check_command(command: Command) -> Command:
     """Every input rule that needs no state, checked before the command is queued (so bad
     input is BAD_USER_INPUT whatever state the order is in); returns the command with its
-    money held to the cent."""
+    money held to the cent and its time in UTC."""
     check_id(command.command_id, "commandId")
+    if command.issued_at.tzinfo is None:
+        raise ValidationFailed("issuedAt must carry a time zone", field="issuedAt")
+    if command.issued_at.utcoffset() != timedelta(0):
+        command = replace(command, issued_at=command.issued_at.astimezone(UTC))
     if command.correlation_id is not None:
         check_id(command.correlation_id, "correlationId")
     if command.on_behalf_of is not None:
