@@ -36,7 +36,7 @@ class Deliveries:
 
 
 async def _subscriber(
-    ws_url: str, token: str, order_id: str, deliveries: Deliveries
+    ws_url: str, token: str, order_id: str, after: int, deliveries: Deliveries
 ) -> ClientConnection:
     ws = await connect(ws_url, subprotocols=[PROTOCOL], max_queue=None, open_timeout=30)  # type: ignore[list-item]
     await ws.send(
@@ -45,7 +45,8 @@ async def _subscriber(
     ack = json.loads(await ws.recv())
     if ack.get("type") != "connection_ack":
         raise RuntimeError(f"the server refused the subscriber: {ack}")
-    query = {"query": w.ORDER_UPDATED, "variables": {"id": order_id}}
+    # With afterPosition nothing is missed, however long the subscription takes to start.
+    query = {"query": w.ORDER_UPDATED, "variables": {"id": order_id, "after": after}}
     await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": query}))
 
     async def receive() -> None:
@@ -65,14 +66,15 @@ async def _measure(
     server: Server, token: str, subscribers: int, updates: int
 ) -> tuple[list[float], list[float], dict[str, float]]:
     base = server.base_url
-    order_id = graphql(base, w.create_body(), token)["createOrder"]["orderId"]
+    created = graphql(base, w.create_body(), token)["createOrder"]
+    order_id, after = created["orderId"], created["position"]
     ws_url = base.replace("http://", "ws://") + "/graphql"
     deliveries = Deliveries(subscribers)
     sockets: list[ClientConnection] = []
     for start in range(0, subscribers, 50):
         batch = range(start, min(start + 50, subscribers))
         sockets += await asyncio.gather(
-            *(_subscriber(ws_url, token, order_id, deliveries) for _ in batch)
+            *(_subscriber(ws_url, token, order_id, after, deliveries) for _ in batch)
         )
     lasts: list[float] = []
     firsts: list[float] = []
