@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from domain.database import Database, DatabaseUrlError
@@ -133,8 +134,16 @@ def _settings(parser: argparse.ArgumentParser, database_url: str | None) -> Sett
         try:
             Database(url).write_engine.sync_engine.dispose()
         except (DatabaseUrlError, ArgumentError, ImportError) as error:
-            parser.error(f"bad database URL {url!r}: {error}")
+            parser.error(f"bad database URL {_shown(url)!r}: {error}")
     return settings
+
+
+def _shown(url: str) -> str:
+    """A database URL fit for a terminal or a log: its password masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 class ProgressBar:
@@ -232,7 +241,7 @@ async def _migrate(settings: Settings) -> str:
         }.values():
             before, after = await migrate(db)
             change = "already at" if before == after else f"from {before or 'empty'} to"
-            lines.append(f"{db.url}: {change} schema revision {after}")
+            lines.append(f"{_shown(db.url)}: {change} schema revision {after}")
         return "\n".join(lines)
     finally:
         await container.stop()
@@ -360,7 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaMismatch as error:
         parser.error(str(error))
     except (OSError, SQLAlchemyError) as error:
-        parser.error(f"cannot use the database {settings.database_url!r}: {error}")
+        parser.error(f"cannot use the database {_shown(settings.database_url)!r}: {error}")
     return 0
 
 

@@ -1,8 +1,8 @@
 """Validation rules that refuse expensive documents before anything runs.
 
 Strawberry has depth, alias and token limits; these add what it lacks: a cost limit that counts
-list sizes, and at most one operation per document. Each factory is called once at start-up, so
-the rule classes are stable and the validation cache keeps working.
+list sizes, at most one operation per document, and one command per mutation. Each factory is
+called once at start-up, so the rule classes are stable and the validation cache keeps working.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     ValidationRule,
     get_named_type,
@@ -78,6 +79,42 @@ class SingleOperationRule(ValidationRule):
                     extensions={"code": "BAD_USER_INPUT"},
                 )
             )
+
+
+class SingleMutationFieldRule(ValidationRule):
+    """A mutation runs one command. Root mutation fields run one after another and their results
+    are non-null, so in a document of several, a refused one would null the whole answer while
+    the commands before it stay applied: the client would be told nothing happened."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+        if node.operation != OperationType.MUTATION:
+            return
+        fields = _root_fields(self, node.selection_set, depth=0)
+        if fields > 1:
+            self.report_error(
+                GraphQLError(
+                    f"a mutation request may run one command, not {fields}: send them one by "
+                    "one (with a commandId each, so that retries are safe)",
+                    node,
+                    extensions={"code": "BAD_USER_INPUT"},
+                )
+            )
+
+
+def _root_fields(rule: ValidationRule, selection_set: SelectionSetNode, *, depth: int) -> int:
+    if depth > 16:
+        return 0
+    count = 0
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            count += selection.name.value != "__typename"
+        elif isinstance(selection, InlineFragmentNode):
+            count += _root_fields(rule, selection.selection_set, depth=depth + 1)
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = rule.context.get_fragment(selection.name.value)
+            if fragment is not None:
+                count += _root_fields(rule, fragment.selection_set, depth=depth + 1)
+    return count
 
 
 def _selection_cost(
@@ -148,4 +185,4 @@ def _default_int(argument: GraphQLArgument) -> int:
     return MAX_FIRST
 
 
-__all__ = ["SingleOperationRule", "cost_limit_rule"]
+__all__ = ["SingleMutationFieldRule", "SingleOperationRule", "cost_limit_rule"]

@@ -8,6 +8,7 @@ from datetime import date
 import strawberry
 
 from domain.errors import Forbidden, ValidationFailed
+from domain.rules import check_id
 from graph.access import ADMIN, STAFF, may_see_customer, principal, require
 from graph.context import Info, given
 from graph.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS, wait_for_projections
@@ -49,6 +50,7 @@ async def _order(
     timeout_ms: int | None = strawberry.UNSET,
 ) -> Order | None:
     caller = principal(info)
+    check_id(id, "id")
     await wait_for_projections(info.context, (ORDER_VIEWS,), given(min_position), given(timeout_ms))
     view = await info.context.query_bus.ask(GetOrder(order_id=id))
     if view is None or not may_see_customer(caller, view.customer_id):
@@ -74,6 +76,8 @@ class Query:
     ) -> OrderConnection:
         caller = principal(info)
         wanted_customer = given(customer_id)
+        if wanted_customer is not None:
+            check_id(wanted_customer, "customerId")
         if caller.acting_customer is not None:
             if wanted_customer not in (None, caller.acting_customer):
                 raise Forbidden("a customer may only list its own orders")
@@ -100,6 +104,7 @@ class Query:
         min_position: Position | None = strawberry.UNSET,
         timeout_ms: int | None = strawberry.UNSET,
     ) -> Customer | None:
+        check_id(id, "id")
         if not may_see_customer(principal(info), id):
             return None
         await wait_for_projections(

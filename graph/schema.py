@@ -21,7 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from graph.errors import process_errors
 from graph.freshness import FreshnessExtension
-from graph.limits import SingleOperationRule, cost_limit_rule
+from graph.limits import SingleMutationFieldRule, SingleOperationRule, cost_limit_rule
 from graph.mutation import Mutation
 from graph.query import Query
 from graph.scalars import SCALAR_MAP
@@ -69,6 +69,7 @@ def validation_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
         create_alias_validator(settings.max_aliases),
         cost_limit_rule(settings.max_cost),
         SingleOperationRule,
+        SingleMutationFieldRule,
     )
 
 

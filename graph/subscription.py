@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from domain.errors import OrderNotFound
+from domain.rules import check_id
 from graph.access import ADMIN, principal, require
 from graph.context import Info, given
 from graph.freshness import ORDER_VIEWS, require_projection_name
@@ -30,6 +31,7 @@ async def order_updated(
     """Push the order's view each time order_views changes it; race-free with afterPosition."""
     context = info.context
     caller = principal(info)
+    check_id(id, "id")
     # Subscribe before reading, so a change committed in between is still delivered.
     subscription = context.runner.changes.subscribe()
     try:
