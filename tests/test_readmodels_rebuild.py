@@ -51,6 +51,7 @@ async def _read_in_a_loop(runner: ProjectionRunner, stop: asyncio.Event) -> set[
     while not stop.is_set():
         page = await queries.ask(ListOrders(first=100))
         assert len(page.edges) == 100
+        assert page.total_count is not None
         assert page.total_count >= last_count
         last_count = page.total_count
         customer = await queries.ask(GetCustomer(customer_id="customer-3"))
