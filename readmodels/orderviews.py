@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from domain.events import (
+    EVENT_TYPES,
     ItemAdded,
     ItemRemoved,
     OrderCancelled,
@@ -33,17 +34,9 @@ class OrderViewsProjection(Projection):
     """Keeps `order_view`: what the `order` and `orders` fields read."""
 
     name = "order_views"
-    handles = frozenset(
-        {
-            OrderPlaced,
-            ItemAdded,
-            ItemRemoved,
-            ShippingAddressChanged,
-            OrderConfirmed,
-            OrderShipped,
-            OrderCancelled,
-        }
-    )
+    # Every event type: each one moves an order's version and position, which the view carries
+    # (clients send it back as expectedVersion), even a type this projection shows nothing of.
+    handles = frozenset(EVENT_TYPES.values())
 
     def define(self, metadata: MetaData, suffix: str) -> Tables:
         return {"order_view": order_view_table(metadata, "order_view" + suffix)}

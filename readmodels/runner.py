@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from domain.database import Database
     from domain.recorded import EventLog, RecordedEvent
 
-PROJECTION_NAMES = ("order_views", "customer_summaries", "daily_sales")
 NOTIFY_CHANNEL = "ordergraph_projection"
 # PostgreSQL caps a NOTIFY payload at 8,000 bytes: order ids go out in chunks that fit.
 _IDS_PER_NOTIFICATION = 100
@@ -58,8 +57,11 @@ logger = logging.getLogger(__name__)
 
 
 def default_projections() -> list[Projection]:
-    """The three read views, in PROJECTION_NAMES order."""
+    """The three read views."""
     return [OrderViewsProjection(), CustomerSummariesProjection(), DailySalesProjection()]
+
+
+PROJECTION_NAMES = tuple(projection.name for projection in default_projections())
 
 
 @dataclass(eq=False, slots=True)
