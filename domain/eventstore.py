@@ -10,12 +10,12 @@ that commits late with a lower position. The committed signal fires only after t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.engine import Row
@@ -47,6 +47,21 @@ _EVENT_COLUMNS = (
     schema.event.c.causation_id,
     schema.event.c.recorded_at,
 )
+
+
+class CommitHook(Protocol):
+    """Work done in the same transaction as an append (for instance a projection kept current
+    in the writer's own transaction)."""
+
+    async def __call__(
+        self, conn: AsyncConnection, head: int, recorded: list[RecordedEvent]
+    ) -> Callable[[], None] | None:
+        """Runs after the events are written, before the commit; `head` is the position the
+        log had before this batch. It must not raise (that would fail the whole batch). What it
+        returns is called once the transaction has committed."""
+        ...
+
+
 _SELECT_COMMANDS = select(schema.command).where(
     schema.command.c.command_id.in_(bindparam("ids", expanding=True))
 )
@@ -252,6 +267,7 @@ class SqlEventStore:
         self.appended = 0
         """How many events this process has appended since it started."""
         self._listener: PgListener | None = None
+        self._hooks: list[CommitHook] = []
 
     async def create_schema(self) -> None:
         """Create the tables if missing and set the committed signal to the current head."""
@@ -287,14 +303,26 @@ class SqlEventStore:
             batch = AppendBatch(conn, int(head or 0), self.registry, datetime.now(UTC))
             yield batch
             await batch.flush()
+            recorded = batch.recorded
+            committed: list[Callable[[], None]] = []
+            if recorded:
+                for hook in self._hooks:
+                    if (then := await hook(conn, batch.head, recorded)) is not None:
+                        committed.append(then)
             if self.db.dialect == "postgresql" and batch.last_position > batch.head:
                 await conn.execute(
                     text("SELECT pg_notify(:channel, :head)"),
                     {"channel": NOTIFY_CHANNEL, "head": str(batch.last_position)},
                 )
         self.appended += batch.last_position - batch.head
-        self._remember(batch.recorded)
+        self._remember(recorded)
+        for then in committed:
+            then()
         self.committed.notify(batch.last_position)
+
+    def add_commit_hook(self, hook: CommitHook) -> None:
+        """Run `hook` in every append transaction of this process (see CommitHook)."""
+        self._hooks.append(hook)
 
     async def append(
         self,
@@ -389,4 +417,11 @@ def decode_row(registry: EventRegistry, row: Row[*tuple[Any, ...]]) -> RecordedE
     )
 
 
-__all__ = ["APPEND_LOCK_KEY", "NOTIFY_CHANNEL", "AppendBatch", "HandledCommand", "SqlEventStore"]
+__all__ = [
+    "APPEND_LOCK_KEY",
+    "NOTIFY_CHANNEL",
+    "AppendBatch",
+    "CommitHook",
+    "HandledCommand",
+    "SqlEventStore",
+]

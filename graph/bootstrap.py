@@ -72,6 +72,9 @@ def bootstrap(
     read_db = Database(settings.read_database_url) if settings.read_database_url else db
     store = SqlEventStore(db)
     runner = ProjectionRunner(store, read_db, on_batch=on_batch)
+    if read_db is db:
+        # Views in the event store's database: keep them current in the writer's transaction.
+        store.add_commit_hook(runner.in_writer_transaction())
     query_bus = build_query_bus(read_db, runner)
     return Container(
         settings=settings,

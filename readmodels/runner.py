@@ -393,30 +393,49 @@ class ProjectionRunner:
         await self._commit(slot, events)
 
     async def _commit(self, slot: _Slot, events: list[RecordedEvent]) -> None:
-        projection = slot.projection
-        touched: frozenset[str] = frozenset()
         async with self.db.write() as conn:
-            checkpoint, _suffix = await lock_checkpoint(conn, slot.name)
-            todo = [e for e in events if e.position > checkpoint]
-            if events[0].position > checkpoint + 1 or not todo:
-                # A rebuild (or another runner) moved the checkpoint: follow it.
-                if checkpoint > slot.position:
-                    self._advance(slot, checkpoint)
-                else:
-                    slot.position = checkpoint
-                return
-            wanted = projection.wanted(todo, self._skips[slot.name])
-            if wanted:
-                touched = await projection.apply(conn, slot.tables, wanted)
-            await _save(conn, slot.name, todo[-1].position)
-            if self.db.dialect == "postgresql":
-                await self._notify(conn, slot.name, todo[-1].position, touched)
+            done = await self._apply_in(conn, slot, events)
+        if done is not None:
+            self._committed(slot, *done)
+
+    async def _apply_in(
+        self, conn: AsyncConnection, slot: _Slot, events: list[RecordedEvent]
+    ) -> tuple[list[RecordedEvent], frozenset[str]] | None:
+        """Apply what the checkpoint (locked here) has not covered, and advance it, in `conn`'s
+        transaction; None when the checkpoint is elsewhere (a rebuild or another runner moved
+        it: the slot follows it)."""
+        checkpoint, _suffix = await lock_checkpoint(conn, slot.name)
+        todo = [e for e in events if e.position > checkpoint]
+        if events[0].position > checkpoint + 1 or not todo:
+            if checkpoint > slot.position:
+                self._advance(slot, checkpoint)
+            else:
+                slot.position = checkpoint
+            return None
+        touched: frozenset[str] = frozenset()
+        wanted = slot.projection.wanted(todo, self._skips[slot.name])
+        if wanted:
+            touched = await slot.projection.apply(conn, slot.tables, wanted)
+        await _save(conn, slot.name, todo[-1].position)
+        if self.db.dialect == "postgresql":
+            await self._notify(conn, slot.name, todo[-1].position, touched)
+        return todo, touched
+
+    def _committed(self, slot: _Slot, todo: list[RecordedEvent], touched: frozenset[str]) -> None:
+        """After the commit: move the slot, wake waiters, publish the change, log the batch."""
         self._advance(slot, todo[-1].position)
         if touched:
             self.changes.publish(
                 Change(projection=slot.name, position=slot.position, order_ids=touched)
             )
         self._applied(slot.name, todo)
+
+    def in_writer_transaction(self) -> InWriterTransaction:
+        """A commit hook that applies each append to the projections in the writer's own
+        transaction (the views database must be the event store's): a view is current the
+        moment its command commits. The runner's tasks remain the fallback for whatever this
+        skips (a projection behind, failed or rebuilding)."""
+        return InWriterTransaction(self)
 
     def _applied(self, name: str, events: list[RecordedEvent]) -> None:
         """One log line per committed batch, and the `on_batch` observer."""
@@ -443,4 +462,50 @@ class ProjectionRunner:
             )
 
 
-__all__ = ["PROJECTION_NAMES", "ProjectionRunner", "default_projections"]
+class InWriterTransaction:
+    """Keeps the projections current inside the event store's append transaction.
+
+    Each batch is applied under one SAVEPOINT: if a projection raises, the savepoint is rolled
+    back, the append commits all the same, and the runner's own task applies (or fails on) those
+    events later. A projection that is not exactly at the batch's start (behind, or moved by a
+    rebuild) is skipped here for the same reason.
+    """
+
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self._runner = runner
+
+    async def __call__(
+        self, conn: AsyncConnection, head: int, recorded: list[RecordedEvent]
+    ) -> Callable[[], None] | None:
+        runner = self._runner
+        slots = [
+            slot
+            for slot in runner._slots.values()
+            if slot.position == head and not slot.failed and not slot.rebuilding
+        ]
+        if not slots or not runner._running:
+            return None
+        done: list[tuple[_Slot, list[RecordedEvent], frozenset[str]]] = []
+        try:
+            async with conn.begin_nested():
+                for slot in slots:
+                    applied = await runner._apply_in(conn, slot, recorded)
+                    if applied is not None:
+                        done.append((slot, *applied))
+        except Exception:
+            logger.warning(
+                "applying positions %d-%d in the writer's transaction failed; the runner will",
+                recorded[0].position,
+                recorded[-1].position,
+                exc_info=True,
+            )
+            return None
+
+        def committed() -> None:
+            for slot, todo, touched in done:
+                runner._committed(slot, todo, touched)
+
+        return committed
+
+
+__all__ = ["PROJECTION_NAMES", "InWriterTransaction", "ProjectionRunner", "default_projections"]
