@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="upgrade the database schema to this release")
     with_database(migrate)
 
+    revision = commands.add_parser(
+        "make-migration",
+        help="write a new schema revision for what the code defines and the migrations lack",
+    )
+    revision.add_argument("message", help="what the revision does, e.g. 'gift notes'")
+
     seed = commands.add_parser("seed", help="fill the database with demo orders (CommandBus)")
     seed.add_argument("--orders", type=_positive, default=200)
     seed.add_argument("--customers", type=_positive, default=20)
@@ -333,6 +339,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "token":
         return _token(parser, args.role, args.subject, args.hours)
+    if args.command == "make-migration":
+        from graph.migrate import new_revision
+
+        print(new_revision(args.message))
+        return 0
     if args.command == "fetch-assets":
         return _fetch_assets(parser, args.dir)
     settings = _settings(parser, args.database_url)

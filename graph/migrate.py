@@ -8,6 +8,7 @@ under an advisory lock, so several processes can start at once.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, create_engine, text
 
 from domain import schema as event_schema
 from readmodels.runner import default_projections
@@ -107,4 +108,27 @@ async def check(db: Database) -> None:
         )
 
 
-__all__ = ["SchemaMismatch", "check", "head_revision", "migrate", "target_metadata"]
+def new_revision(message: str) -> Path:
+    """Write a new revision for whatever the code defines that the migrations do not build
+    yet (autogenerate against a scratch SQLite database at head); returns its file."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_engine(f"sqlite:///{folder}/scratch.db")
+        try:
+            with engine.begin() as connection:
+                command.upgrade(_config(connection), "head")
+                script = command.revision(_config(connection), message=message, autogenerate=True)
+        finally:
+            engine.dispose()
+    assert script is not None
+    assert not isinstance(script, list)
+    return Path(script.path)
+
+
+__all__ = [
+    "SchemaMismatch",
+    "check",
+    "head_revision",
+    "migrate",
+    "new_revision",
+    "target_metadata",
+]
