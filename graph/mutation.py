@@ -1,11 +1,11 @@
-"""Mutations: convert the input, build a command, dispatch it on the CommandBus, map the result."""
+"""Mutations: a command from the coerced input, dispatched on the CommandBus, its result mapped."""
 
 from __future__ import annotations
 
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -19,10 +19,13 @@ from graph.inputs import (
     AddOrderItemInput,
     CancelOrderInput,
     ChangeShippingAddressInput,
+    CoercedInput,
     ConfirmOrderInput,
     CreateOrderInput,
     RemoveOrderItemInput,
     ShipOrderInput,
+    address,
+    order_line,
 )
 from graph.scalars import Position
 from graph.types import CommandResult, Projection
@@ -72,88 +75,118 @@ async def _rebuild_projection(info: Info, name: str) -> Projection:
 
 @strawberry.type
 class Mutation:
+    """Each command's input arrives as graphql-core's coerced dict (see graph/inputs.py)."""
+
     @strawberry.mutation
-    async def create_order(self, info: Info, input: CreateOrderInput) -> CommandResult:
+    async def create_order(
+        self,
+        info: Info,
+        input: Annotated[CoercedInput, strawberry.argument(graphql_type=CreateOrderInput)],
+    ) -> CommandResult:
         return await _dispatch(
             info,
             commands.CreateOrder(
-                **_envelope(info, input.command_id),
-                customer_id=input.customer_id,
-                lines=tuple(line.to_value() for line in input.items),
-                shipping_address=input.shipping_address.to_value(),
+                **_envelope(info, input.get("commandId")),
+                customer_id=input["customerId"],
+                lines=tuple(map(order_line, input["items"])),
+                shipping_address=address(input["shippingAddress"]),
             ),
         )
 
     @strawberry.mutation
-    async def add_order_item(self, info: Info, input: AddOrderItemInput) -> CommandResult:
+    async def add_order_item(
+        self,
+        info: Info,
+        input: Annotated[CoercedInput, strawberry.argument(graphql_type=AddOrderItemInput)],
+    ) -> CommandResult:
         return await _dispatch(
             info,
             commands.AddOrderItem(
-                **_envelope(info, input.command_id),
-                order_id=input.order_id,
-                expected_version=input.expected_version,
-                item=input.item.to_value(),
+                **_envelope(info, input.get("commandId")),
+                order_id=input["orderId"],
+                expected_version=input.get("expectedVersion"),
+                item=order_line(input["item"]),
             ),
         )
 
     @strawberry.mutation
-    async def remove_order_item(self, info: Info, input: RemoveOrderItemInput) -> CommandResult:
+    async def remove_order_item(
+        self,
+        info: Info,
+        input: Annotated[CoercedInput, strawberry.argument(graphql_type=RemoveOrderItemInput)],
+    ) -> CommandResult:
         return await _dispatch(
             info,
             commands.RemoveOrderItem(
-                **_envelope(info, input.command_id),
-                order_id=input.order_id,
-                expected_version=input.expected_version,
-                sku=input.sku,
+                **_envelope(info, input.get("commandId")),
+                order_id=input["orderId"],
+                expected_version=input.get("expectedVersion"),
+                sku=input["sku"],
             ),
         )
 
     @strawberry.mutation
     async def change_shipping_address(
-        self, info: Info, input: ChangeShippingAddressInput
+        self,
+        info: Info,
+        input: Annotated[
+            CoercedInput, strawberry.argument(graphql_type=ChangeShippingAddressInput)
+        ],
     ) -> CommandResult:
         return await _dispatch(
             info,
             commands.ChangeShippingAddress(
-                **_envelope(info, input.command_id),
-                order_id=input.order_id,
-                expected_version=input.expected_version,
-                shipping_address=input.shipping_address.to_value(),
+                **_envelope(info, input.get("commandId")),
+                order_id=input["orderId"],
+                expected_version=input.get("expectedVersion"),
+                shipping_address=address(input["shippingAddress"]),
             ),
         )
 
     @strawberry.mutation
-    async def confirm_order(self, info: Info, input: ConfirmOrderInput) -> CommandResult:
+    async def confirm_order(
+        self,
+        info: Info,
+        input: Annotated[CoercedInput, strawberry.argument(graphql_type=ConfirmOrderInput)],
+    ) -> CommandResult:
         return await _dispatch(
             info,
             commands.ConfirmOrder(
-                **_envelope(info, input.command_id, STAFF),
-                order_id=input.order_id,
-                expected_version=input.expected_version,
+                **_envelope(info, input.get("commandId"), STAFF),
+                order_id=input["orderId"],
+                expected_version=input.get("expectedVersion"),
             ),
         )
 
     @strawberry.mutation
-    async def ship_order(self, info: Info, input: ShipOrderInput) -> CommandResult:
+    async def ship_order(
+        self,
+        info: Info,
+        input: Annotated[CoercedInput, strawberry.argument(graphql_type=ShipOrderInput)],
+    ) -> CommandResult:
         return await _dispatch(
             info,
             commands.ShipOrder(
-                **_envelope(info, input.command_id, STAFF),
-                order_id=input.order_id,
-                expected_version=input.expected_version,
-                tracking_number=input.tracking_number,
+                **_envelope(info, input.get("commandId"), STAFF),
+                order_id=input["orderId"],
+                expected_version=input.get("expectedVersion"),
+                tracking_number=input["trackingNumber"],
             ),
         )
 
     @strawberry.mutation
-    async def cancel_order(self, info: Info, input: CancelOrderInput) -> CommandResult:
+    async def cancel_order(
+        self,
+        info: Info,
+        input: Annotated[CoercedInput, strawberry.argument(graphql_type=CancelOrderInput)],
+    ) -> CommandResult:
         return await _dispatch(
             info,
             commands.CancelOrder(
-                **_envelope(info, input.command_id, STAFF),
-                order_id=input.order_id,
-                expected_version=input.expected_version,
-                reason=input.reason,
+                **_envelope(info, input.get("commandId"), STAFF),
+                order_id=input["orderId"],
+                expected_version=input.get("expectedVersion"),
+                reason=input["reason"],
             ),
         )
 
