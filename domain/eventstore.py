@@ -316,9 +316,9 @@ class SqlEventStore:
                 )
         self.appended += batch.last_position - batch.head
         self._remember(recorded)
+        self.committed.notify(batch.last_position)
         for then in committed:
             then()
-        self.committed.notify(batch.last_position)
 
     def add_commit_hook(self, hook: CommitHook) -> None:
         """Run `hook` in every append transaction of this process (see CommitHook)."""
