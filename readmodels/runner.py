@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -112,6 +113,8 @@ class ProjectionRunner:
         self.changes = ChangeHub()
         self._leadership = leadership or leadership_for(db)
         self._listener: PgListener | None = None
+        # Tells this process's own notifications from other processes'.
+        self._origin = secrets.token_hex(8)
         chosen = default_projections() if projections is None else list(projections)
         self._slots = {p.name: _Slot(p, p.define(new_metadata(), "")) for p in chosen}
         if len(self._slots) != len(chosen):
@@ -328,10 +331,11 @@ class ProjectionRunner:
         await self._pause(slot, self.lead_interval)
 
     def _on_notification(self, payload: str) -> None:
-        """A batch committed by the process that runs a projection: follow it."""
+        """A batch another process committed (its leader's task, or any process's writer
+        applying the projections in its own transaction): follow it."""
         message = json.loads(payload)
         slot = self._slots.get(message["name"])
-        if slot is None or slot.leading:
+        if slot is None or message.get("origin") == self._origin:
             return
         self._advance(slot, int(message["position"]))
         if message["ids"]:
@@ -363,7 +367,9 @@ class ProjectionRunner:
             [
                 {
                     "channel": NOTIFY_CHANNEL,
-                    "payload": json.dumps({"name": name, "position": position, "ids": chunk}),
+                    "payload": json.dumps(
+                        {"name": name, "position": position, "ids": chunk, "origin": self._origin}
+                    ),
                 }
                 for chunk in chunks or [[]]
             ],

@@ -169,12 +169,18 @@ async def test_another_process_takes_over_when_the_leader_dies(postgres_url: str
         assert await survivor.post(VIEWS, {"p": head}) == live
 
 
+@pytest.mark.parametrize("subscriber", ["leader", "follower"])
 async def test_a_subscription_on_one_process_sees_writes_through_another(
-    postgres_url: str,
+    postgres_url: str, subscriber: str
 ) -> None:
-    with servers(postgres_url, 2) as (first, second):
-        await first.ready()
-        await second.ready()
+    with servers(postgres_url, 2) as (one, other):
+        await one.ready()
+        await other.ready()
+        leader = await _leader([one, other])
+        follower = other if leader is one else one
+        # Every writer applies the views in its own transaction, so the process that runs the
+        # projections must still hear of changes that another process's writer applied.
+        first, second = (leader, follower) if subscriber == "leader" else (follower, leader)
         created = (await second.post(CREATE_ORDER, {"input": order_input()}))["createOrder"]
         host = first.base.removeprefix("http://")
         async with connect(f"ws://{host}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws:
