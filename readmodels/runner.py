@@ -213,6 +213,17 @@ class ProjectionRunner:
             raise ValueError(f"position {position} is beyond the head of the log")
         async with self.db.write() as conn:
             await add_skip(conn, name, position)
+            if self.db.dialect == "postgresql":
+                # The process that runs the projection may be another one: tell it at commit.
+                await conn.execute(
+                    text("SELECT pg_notify(:channel, :payload)"),
+                    {
+                        "channel": NOTIFY_CHANNEL,
+                        "payload": json.dumps(
+                            {"name": name, "skip": position, "origin": self._origin}
+                        ),
+                    },
+                )
         self._skips[name].add(position)
         logger.warning("projection %s will skip the event at position %d", name, position)
         slot.wake.set()
@@ -336,6 +347,10 @@ class ProjectionRunner:
         message = json.loads(payload)
         slot = self._slots.get(message["name"])
         if slot is None or message.get("origin") == self._origin:
+            return
+        if "skip" in message:
+            self._skips[slot.name].add(int(message["skip"]))
+            slot.wake.set()
             return
         self._advance(slot, int(message["position"]))
         if message["ids"]:

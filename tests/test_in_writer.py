@@ -89,3 +89,37 @@ async def test_a_projection_failing_in_the_writer_never_fails_the_command(
         await bus.stop()
         await runner.stop()
         await db.dispose()
+
+
+async def test_a_skip_ordered_on_one_process_reaches_the_leader_on_another(
+    postgres_url: str,
+) -> None:
+    db = Database(postgres_url)
+    store = SqlEventStore(db)
+    await store.create_schema()
+    await store.start()
+    bus = build_command_bus(store)
+    await bus.start()
+    # Two runners on one database act as two processes: each has its own leadership connection.
+    leader = ProjectionRunner(store, db, [PoisonedOrderViews(2)], lead_interval=0.05)
+    await leader.start()
+    await leader.wait_for(["order_views"], 0, 1)
+    follower = ProjectionRunner(store, db, [PoisonedOrderViews(None)], lead_interval=0.05)
+    await follower.start()
+    try:
+        first = await bus.dispatch(create())
+        await bus.dispatch(confirm(first.order_id))
+        deadline = asyncio.get_running_loop().time() + 10
+        while _status(leader, "order_views").state is not ProjectionState.FAILED:
+            assert asyncio.get_running_loop().time() < deadline, leader.status()
+            await asyncio.sleep(0.01)
+        assert leader.leading() == ["order_views"]
+        assert follower.leading() == []
+        await follower.skip_event("order_views", 2)
+        assert not (await leader.wait_for(["order_views"], 2, 10)).stale
+    finally:
+        await follower.stop()
+        await leader.stop()
+        await bus.stop()
+        await store.stop()
+        await db.dispose()
