@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -86,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to this release")
     with_database(migrate)
+
+    bench = commands.add_parser(
+        "bench",
+        help="run the benchmark (python -m bench) from this source checkout",
+        add_help=False,
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="python -m bench's options")
 
     revision = commands.add_parser(
         "make-migration",
@@ -321,10 +329,22 @@ def _fetch_assets(parser: argparse.ArgumentParser, directory: Path | None) -> in
     return 0
 
 
+def _bench(parser: argparse.ArgumentParser, arguments: list[str]) -> int:
+    """Hand over to `python -m bench`, which lives beside the packages in a source checkout."""
+    checkout = Path(__file__).resolve().parents[1]
+    if not (checkout / "bench" / "__main__.py").is_file():
+        parser.error("the benchmark ships with the source checkout: run it from a clone")
+    return subprocess.call([sys.executable, "-m", "bench", *arguments], cwd=checkout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `ordergraph` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["bench"]:
+        # Everything after `bench` is the benchmark's own (its --help included).
+        return _bench(parser, arguments[1:])
+    args = parser.parse_args(arguments)
     if args.command == "export-schema":
         from graph.schema import export_sdl
 
