@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, union_all
@@ -23,7 +24,9 @@ from readmodels.dto import (
 from readmodels.schema import customer_summary, daily_sale, order_view
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement, RowMapping
+    from datetime import datetime
+
+    from sqlalchemy import BindParameter, ColumnElement, RowMapping
 
     from domain.database import Database
     from readmodels.queries import (
@@ -44,12 +47,15 @@ LIST_CHUNK = 100
 _NEWEST_FIRST = (order_view.c.created_at.desc(), order_view.c.seq.desc())
 
 
+_STATUS = {status.value: status for status in OrderStatus}
+
+
 def order_from_row(row: RowMapping) -> OrderView:
     """The DTO for one `order_view` row."""
     return OrderView(
         id=row["id"],
         customer_id=row["customer_id"],
-        status=OrderStatus(row["status"]),
+        status=_STATUS[row["status"]],
         items=tuple(
             OrderLineView(sku=sku, quantity=qty, unit_price=price, line_total=qty * price)
             for sku, qty, price in row["items"]
@@ -82,8 +88,17 @@ def _customer_from_row(row: RowMapping) -> CustomerView:
     )
 
 
+@cache
+def _by_key(key: Any) -> Select[*tuple[Any, ...]]:
+    """`key.table`'s rows whose `key` is in the expanding parameter `keys` (built once per key)."""
+    return select(key.table).where(key.in_(bindparam("keys", expanding=True)))
+
+
+_ORDER_BY_ID = select(order_view).where(order_view.c.id == bindparam("id"))
+
+
 async def _rows_by_key(db: Database, key: Any, keys: Sequence[str]) -> dict[str, RowMapping]:
-    statement = select(key.table).where(key.in_(bindparam("keys", expanding=True)))
+    statement = _by_key(key)
     found: dict[str, RowMapping] = {}
     if not keys:
         return found
@@ -95,8 +110,9 @@ async def _rows_by_key(db: Database, key: Any, keys: Sequence[str]) -> dict[str,
 
 
 async def get_order(db: Database, query: GetOrder) -> OrderView | None:
-    (found,) = await get_orders_by_id(db, (query.order_id,))
-    return found
+    async with db.read() as conn:
+        row = (await conn.execute(_ORDER_BY_ID, {"id": query.order_id})).mappings().first()
+    return None if row is None else order_from_row(row)
 
 
 async def get_orders(db: Database, query: GetOrders) -> list[OrderView | None]:
@@ -148,8 +164,44 @@ async def get_sales_report(db: Database, query: GetSalesReport) -> list[DailySal
 
 
 async def list_orders(db: Database, query: ListOrders) -> OrderPage:
-    (page,) = await list_order_pages(db, (query,))
-    return page
+    if query.with_total:
+        (page,) = await list_order_pages(db, (query,))
+        return page
+    _check_first(query)
+    params: dict[str, Any] = {"limit": query.first + 1}
+    if query.customer_id is not None:
+        params["customer_id"] = query.customer_id
+    if query.status is not None:
+        params["status"] = OrderStatus(query.status).value
+    if query.after is not None:
+        cursor = OrderCursor.decode(query.after)
+        params["after_created_at"], params["after_seq"] = cursor.created_at, cursor.seq
+    statement = _page_statement(
+        query.customer_id is not None, query.status is not None, query.after is not None
+    )
+    async with db.read() as conn:
+        rows = list((await conn.execute(statement, params)).mappings())
+    return _page(query, rows, None)
+
+
+@cache
+def _page_statement(customer: bool, status: bool, after: bool) -> Select[*tuple[Any, ...]]:
+    """One page of one request, its filters and limit as parameters (built once per shape)."""
+    where: list[ColumnElement[bool]] = []
+    if customer:
+        where.append(order_view.c.customer_id == bindparam("customer_id"))
+    if status:
+        where.append(order_view.c.status == bindparam("status"))
+    if after:
+        created_at: BindParameter[datetime] = bindparam("after_created_at")
+        seq: BindParameter[int] = bindparam("after_seq")
+        where.append(
+            or_(
+                order_view.c.created_at < created_at,
+                and_(order_view.c.created_at == created_at, order_view.c.seq < seq),
+            )
+        )
+    return select(order_view).where(*where).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
 
 
 async def list_orders_batch(db: Database, query: ListOrdersBatch) -> list[OrderPage]:
@@ -188,9 +240,13 @@ async def list_order_pages(db: Database, requests: Sequence[ListOrders]) -> list
 Filters = tuple[list["ColumnElement[bool]"], "ColumnElement[bool] | None"]
 
 
-def _filters(request: ListOrders) -> Filters:
+def _check_first(request: ListOrders) -> None:
     if not 1 <= request.first <= MAX_PAGE:
         raise ValidationFailed(f"first must be between 1 and {MAX_PAGE}", field="first")
+
+
+def _filters(request: ListOrders) -> Filters:
+    _check_first(request)
     where: list[ColumnElement[bool]] = []
     if request.customer_id is not None:
         where.append(order_view.c.customer_id == request.customer_id)
