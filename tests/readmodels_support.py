@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, select
 
+from domain.bus import CommandBus
 from domain.database import Database
 from domain.events import (
     Event,
@@ -27,6 +31,7 @@ from domain.events import (
     ShippingAddressChanged,
 )
 from domain.eventstore import SqlEventStore
+from domain.handlers import build_command_bus
 from domain.values import Address, OrderLine
 from readmodels.runner import PROJECTION_NAMES, ProjectionRunner, default_projections
 from readmodels.schema import new_metadata, projection_checkpoint
@@ -205,3 +210,31 @@ async def _child(url: str, batch_size: int) -> None:
 
 if __name__ == "__main__":
     asyncio.run(_child(sys.argv[1], int(sys.argv[2])))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Service:
+    """The write and read sides of one database, started: what most read-side tests need."""
+
+    db: Database
+    store: SqlEventStore
+    bus: CommandBus
+    runner: ProjectionRunner
+
+
+@asynccontextmanager
+async def running_service(url: str) -> AsyncIterator[Service]:
+    """A store, a started bus and a started runner with the default projections on `url`."""
+    db = Database(url)
+    store = SqlEventStore(db)
+    await store.create_schema()
+    bus = build_command_bus(store)
+    runner = ProjectionRunner(store, db)
+    await bus.start()
+    await runner.start()
+    try:
+        yield Service(db=db, store=store, bus=bus, runner=runner)
+    finally:
+        await runner.stop()
+        await bus.stop()
+        await db.dispose()

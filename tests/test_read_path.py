@@ -13,15 +13,13 @@ import pytest
 from domain.commands import CancelOrder, ConfirmOrder, CreateOrder
 from domain.database import Database
 from domain.errors import ValidationFailed
-from domain.eventstore import SqlEventStore
-from domain.handlers import build_command_bus
 from domain.values import OrderLine, OrderStatus
 from readmodels import readers
 from readmodels.dto import OrderPage
 from readmodels.queries import GetOrder, ListOrders
-from readmodels.runner import PROJECTION_NAMES, ProjectionRunner
+from readmodels.runner import PROJECTION_NAMES
 from tests.graph_support import app_client
-from tests.readmodels_support import ADDRESS, T0
+from tests.readmodels_support import ADDRESS, T0, Service, running_service
 
 LINES = (
     OrderLine(sku="A", quantity=3, unit_price=Decimal("2.50")),
@@ -38,13 +36,12 @@ class Views:
 @pytest.fixture
 async def views(database_url: str) -> AsyncIterator[Views]:
     """13 orders of two customers, most created at the same instant (ties broken by seq)."""
-    db = Database(database_url)
-    store = SqlEventStore(db)
-    await store.create_schema()
-    bus = build_command_bus(store)
-    runner = ProjectionRunner(store, db)
-    await bus.start()
-    await runner.start()
+    async with running_service(database_url) as service:
+        yield Views(db=service.db, order_ids=await _place_orders(service))
+
+
+async def _place_orders(service: Service) -> list[str]:
+    bus, runner, store = service.bus, service.runner, service.store
     order_ids = []
     for n in range(13):
         result = await bus.dispatch(
@@ -64,10 +61,7 @@ async def views(database_url: str) -> AsyncIterator[Views]:
         )
     await bus.dispatch(ConfirmOrder(command_id="y", issued_at=later, order_id=order_ids[4]))
     assert not (await runner.wait_for(PROJECTION_NAMES, await store.head_position(), 5)).stale
-    yield Views(db=db, order_ids=order_ids)
-    await runner.stop()
-    await bus.stop()
-    await db.dispose()
+    return order_ids
 
 
 async def _walk(db: Database, request: ListOrders) -> list[OrderPage]:

@@ -11,10 +11,7 @@ from decimal import Decimal
 import pytest
 
 from domain.commands import CancelOrder, ConfirmOrder, CreateOrder
-from domain.database import Database
 from domain.errors import ValidationFailed
-from domain.eventstore import SqlEventStore
-from domain.handlers import build_command_bus
 from domain.values import OrderLine, OrderStatus
 from readmodels.dto import OrderPage, ProjectionState
 from readmodels.queries import (
@@ -28,8 +25,8 @@ from readmodels.queries import (
     Query,
 )
 from readmodels.querybus import QueryBus, build_query_bus
-from readmodels.runner import PROJECTION_NAMES, ProjectionRunner
-from tests.readmodels_support import ADDRESS, T0
+from readmodels.runner import PROJECTION_NAMES
+from tests.readmodels_support import ADDRESS, T0, Service, running_service
 
 LINE = OrderLine(sku="A", quantity=3, unit_price=Decimal("2.50"))
 
@@ -42,13 +39,13 @@ class World:
 
 @pytest.fixture
 async def world(database_url: str) -> AsyncIterator[World]:
-    db = Database(database_url)
-    store = SqlEventStore(db)
-    await store.create_schema()
-    bus = build_command_bus(store)
-    runner = ProjectionRunner(store, db)
-    await bus.start()
-    await runner.start()
+    async with running_service(database_url) as service:
+        order_ids = await _place_orders(service)
+        yield World(queries=build_query_bus(service.db, service.runner), order_ids=order_ids)
+
+
+async def _place_orders(service: Service) -> list[str]:
+    bus, runner, store = service.bus, service.runner, service.store
     order_ids = []
     for n in range(25):  # all created at the same instant, one after another
         result = await bus.dispatch(
@@ -76,10 +73,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
         )
     )
     assert not (await runner.wait_for(PROJECTION_NAMES, await store.head_position(), 5)).stale
-    yield World(queries=build_query_bus(db, runner), order_ids=order_ids)
-    await runner.stop()
-    await bus.stop()
-    await db.dispose()
+    return order_ids
 
 
 async def _walk(queries: QueryBus, request: ListOrders) -> list[OrderPage]:

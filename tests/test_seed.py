@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from domain.database import Database
-from domain.eventstore import SqlEventStore
-from domain.handlers import build_command_bus
 from graph.seed import seed
 from readmodels.queries import GetSalesReport, ListOrders
 from readmodels.querybus import build_query_bus
-from readmodels.runner import ProjectionRunner
+from tests.readmodels_support import running_service
 
 
 async def test_seed_places_orders_for_the_customers_asked_for(sqlite_url: str) -> None:
-    db = Database(sqlite_url)
-    store = SqlEventStore(db)
-    await store.create_schema()
-    bus = build_command_bus(store)
-    runner = ProjectionRunner(store, db)
-    await bus.start()
-    await runner.start()
     seen: list[tuple[int, int]] = []
-    try:
+    async with running_service(sqlite_url) as service:
+        db, store, bus, runner = service.db, service.store, service.bus, service.runner
         report = await seed(
             bus, orders=60, customers=7, days=30, progress=lambda d, t: seen.append((d, t))
         )
@@ -46,7 +37,3 @@ async def test_seed_places_orders_for_the_customers_asked_for(sqlite_url: str) -
             GetSalesReport(from_date=oldest.date(), to_date=newest.date())
         )
         assert sum(day.orders_placed for day in report_days) == 60
-    finally:
-        await runner.stop()
-        await bus.stop()
-        await db.dispose()

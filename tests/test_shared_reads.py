@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import asyncio
 
-from domain.database import Database
-from domain.eventstore import SqlEventStore
-from domain.handlers import build_command_bus
 from graph.context import SharedOrderReads
 from readmodels import readers
 from readmodels.dto import OrderView
 from readmodels.queries import GetOrder
 from readmodels.querybus import QueryBus
-from readmodels.runner import ProjectionRunner
 from tests.domain_support import create
+from tests.readmodels_support import Service, running_service
 
 
 async def test_concurrent_subscribers_share_one_read_per_change(sqlite_url: str) -> None:
-    db = Database(sqlite_url)
-    store = SqlEventStore(db)
-    await store.create_schema()
-    bus = build_command_bus(store)
-    runner = ProjectionRunner(store, db)
-    await bus.start()
-    await runner.start()
+    async with running_service(sqlite_url) as service:
+        await _share(service)
+
+
+async def _share(service: Service) -> None:
+    db, bus, runner = service.db, service.bus, service.runner
     reads: list[str] = []
 
     async def counted_get_order(query: GetOrder) -> OrderView | None:
@@ -33,19 +29,14 @@ async def test_concurrent_subscribers_share_one_read_per_change(sqlite_url: str)
     queries = QueryBus()
     queries.register(GetOrder, counted_get_order)
     shared = SharedOrderReads(queries, size=2)
-    try:
-        result = await bus.dispatch(create())
-        await runner.wait_for(["order_views"], result.position, 5)
-        views = await asyncio.gather(
-            *(shared.view(result.order_id, result.position) for _ in range(100))
-        )
-        assert reads == [result.order_id]
-        assert {view.position for view in views if view is not None} == {result.position}
-        assert await shared.view(result.order_id, result.position + 1) is not None
-        assert await shared.view("other", 1) is None
-        assert await shared.view(result.order_id, result.position) is not None
-        assert len(reads) == 4, "the oldest read was evicted (size 2) and read again"
-    finally:
-        await runner.stop()
-        await bus.stop()
-        await db.dispose()
+    result = await bus.dispatch(create())
+    await runner.wait_for(["order_views"], result.position, 5)
+    views = await asyncio.gather(
+        *(shared.view(result.order_id, result.position) for _ in range(100))
+    )
+    assert reads == [result.order_id]
+    assert {view.position for view in views if view is not None} == {result.position}
+    assert await shared.view(result.order_id, result.position + 1) is not None
+    assert await shared.view("other", 1) is None
+    assert await shared.view(result.order_id, result.position) is not None
+    assert len(reads) == 4, "the oldest read was evicted (size 2) and read again"
