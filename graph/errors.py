@@ -13,9 +13,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
+from graphql.validation.validate import ValidationAbortedError
 
 from domain.errors import DomainError, ValidationFailed
 from graph.auth import AuthenticationError
+from graph.limits import ABORTED_MESSAGE
 
 if TYPE_CHECKING:
     from strawberry.types import ExecutionContext
@@ -24,6 +26,7 @@ log = logging.getLogger("ordergraph.graph")
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 INTERNAL_MESSAGE = "Internal server error"
 
@@ -42,7 +45,11 @@ def classify(error: GraphQLError, correlation_id: str | None) -> None:
     if extensions.get("code"):
         return
     cause = _root_cause(error)
-    if isinstance(cause, AuthenticationError):
+    if isinstance(error, ValidationAbortedError):
+        extensions["code"] = QUERY_TOO_COMPLEX
+        if error.message == "Validation aborted.":  # the field-merging budget ran out
+            error.message = ABORTED_MESSAGE
+    elif isinstance(cause, AuthenticationError):
         extensions["code"] = UNAUTHENTICATED
         error.message = str(cause)
     elif isinstance(cause, DomainError):

@@ -15,13 +15,11 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as create_alias_validator
-from strawberry.extensions.query_depth_limiter import create_validator as create_depth_validator
 from strawberry.schema.config import StrawberryConfig
 
 from graph.errors import process_errors
 from graph.freshness import FreshnessExtension
-from graph.limits import SingleMutationFieldRule, SingleOperationRule, cost_limit_rule
+from graph.limits import SingleOperationRule, bound_field_merging, document_limits_rule
 from graph.mutation import Mutation
 from graph.query import Query
 from graph.scalars import SCALAR_MAP
@@ -65,11 +63,12 @@ def build_extensions(settings: Settings) -> list[ExtensionFactory]:
 def validation_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
     """The document limits, each rule class built once so the validation cache keeps hitting."""
     return (
-        create_depth_validator(settings.max_depth, should_ignore=None),
-        create_alias_validator(settings.max_aliases),
-        cost_limit_rule(settings.max_cost),
+        document_limits_rule(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_cost=settings.max_cost,
+        ),
         SingleOperationRule,
-        SingleMutationFieldRule,
     )
 
 
@@ -78,6 +77,7 @@ def build_schema(
 ) -> OrderGraphSchema:
     """The service's schema; `extra_extensions` (auth, cost limits) run after the built-in ones."""
     settings = settings or Settings()
+    bound_field_merging()
     return OrderGraphSchema(
         query=Query,
         mutation=Mutation,

@@ -24,8 +24,19 @@ from graph.schema import build_schema as build_graph_schema
 from graph.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
-CONTRACT = REPO.parent / "shared" / "contract.graphql"
+CONTRACT = REPO / "docs" / "contract" / "contract.graphql"
+SHARED = REPO.parent / "shared"
 SCHEMA_FILE = REPO / "schema.graphql"
+
+
+@pytest.mark.skipif(
+    not SHARED.is_dir(), reason="no shared/ folder beside the checkout (a plain clone)"
+)
+@pytest.mark.parametrize("name", ["contract.graphql", "contract.md"])
+def test_the_contract_copy_equals_the_shared_contract(name: str) -> None:
+    assert (CONTRACT.parent / name).read_bytes() == (SHARED / name).read_bytes(), (
+        f"docs/contract/{name} differs from ../shared/{name}: copy the shared one in"
+    )
 
 
 def test_schema_graphql_is_what_the_code_exports() -> None:

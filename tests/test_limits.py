@@ -5,14 +5,15 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLError, build_schema, parse, specified_rules, validate
 
-from graph.limits import SingleOperationRule, cost_limit_rule
+from graph.limits import SingleOperationRule, document_limits_rule
 
-CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "contract.graphql"
+CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "contract" / "contract.graphql"
 SCHEMA = build_schema(CONTRACT.read_text())
 
 
 def errors(document: str, max_cost: int = 10_000) -> list[GraphQLError]:
-    rules = [*specified_rules, cost_limit_rule(max_cost), SingleOperationRule]
+    limits = document_limits_rule(max_depth=10, max_aliases=30, max_cost=max_cost)
+    rules = [*specified_rules, limits, SingleOperationRule]
     return validate(SCHEMA, parse(document), rules)
 
 
