@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from graph.auth import Role, TokenAuthority
+from graph.http.auth import Role, TokenAuthority
 
 SERVER_CORE = "1"
 SECRET = "bench-signing-secret-0123456789abcdef"

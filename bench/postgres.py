@@ -23,9 +23,9 @@ def _skipped(reason: str) -> list[Row]:
 def postgres_rows(folder: Path, plan: Plan) -> tuple[list[Row], str | None]:
     """Both rows and the server's version, or one skipped row when PostgreSQL is missing."""
     try:
-        from tests.pgserver import PostgresServer, PostgresUnavailable
+        from tests.support.pgserver import PostgresServer, PostgresUnavailable
     except ImportError as error:
-        return _skipped(f"tests.pgserver cannot be imported: {error}"), None
+        return _skipped(f"tests.support.pgserver cannot be imported: {error}"), None
     try:
         pg = PostgresServer.start()
     except PostgresUnavailable as error:

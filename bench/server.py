@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from graph.app import create_app
 from graph.settings import Settings
-from readmodels.runner import PROJECTION_NAMES
+from readmodels.runner.runner import PROJECTION_NAMES
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

@@ -20,8 +20,8 @@ from domain import rules
 from domain.commands import Command, CommandResult, OrderCommand
 from domain.errors import OrderNotFound
 from domain.events import Event
-from domain.eventstore import AppendBatch, HandledCommand, SqlEventStore
 from domain.order import Order
+from domain.storage.sql import AppendBatch, HandledCommand, SqlEventStore
 
 log = logging.getLogger("ordergraph.commands")
 

@@ -16,10 +16,10 @@ from domain.commands import (
     RemoveOrderItem,
     ShipOrder,
 )
-from domain.eventstore import SqlEventStore
 from domain.ids import new_order_id
 from domain.middleware import idempotency, logging_middleware
 from domain.order import Order
+from domain.storage.sql import SqlEventStore
 
 
 async def create_order(

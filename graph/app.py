@@ -22,19 +22,19 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from graph.auth import (
+from graph.api.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
+from graph.api.schema import OrderGraphSchema, build_schema
+from graph.bootstrap import Container, bootstrap
+from graph.http.auth import (
     DEVELOPMENT_PRINCIPAL,
     AuthenticationError,
     Principal,
     TokenAuthority,
 )
-from graph.bootstrap import Container, bootstrap
-from graph.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
-from graph.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
-from graph.logs import RequestLog
-from graph.metrics import Metrics
-from graph.pages import GraphiqlPage, page_routes
-from graph.schema import OrderGraphSchema, build_schema
+from graph.http.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
+from graph.http.metrics import Metrics
+from graph.http.pages import GraphiqlPage, page_routes
+from graph.http.request_log import RequestLog
 from graph.settings import Settings
 
 log = logging.getLogger("ordergraph.app")

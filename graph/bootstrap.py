@@ -6,15 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.bus import CommandBus
-from domain.database import Database
-from domain.eventstore import SqlEventStore
 from domain.handlers import build_command_bus
-from graph.context import SharedOrderReads
-from graph.migrate import check, migrate
+from domain.storage.database import Database
+from domain.storage.sql import SqlEventStore
+from graph.api.context import SharedOrderReads
+from graph.ops.migrate import check, migrate
 from graph.settings import Settings
 from readmodels.dto import BatchApplied
 from readmodels.querybus import QueryBus, build_query_bus
-from readmodels.runner import ProjectionRunner
+from readmodels.runner.runner import ProjectionRunner
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from domain.database import Database, DatabaseUrlError
-from graph.auth import Role, TokenAuthority, is_loopback
-from graph.logs import LOG_FORMATS, configure_logging, logging_config
-from graph.migrate import SchemaMismatch
+from domain.storage.database import Database, DatabaseUrlError
+from graph.http.auth import Role, TokenAuthority, is_loopback
+from graph.http.request_log import LOG_FORMATS, configure_logging, logging_config
+from graph.ops.migrate import SchemaMismatch
 from graph.settings import Settings, SettingsError
-from readmodels.runner import PROJECTION_NAMES
+from readmodels.runner.runner import PROJECTION_NAMES
 
 if TYPE_CHECKING:
     from readmodels.dto import ProjectionStatus
@@ -244,7 +244,7 @@ async def _status(settings: Settings) -> str:
 
 async def _migrate(settings: Settings) -> str:
     from graph.bootstrap import bootstrap
-    from graph.migrate import migrate
+    from graph.ops.migrate import migrate
 
     container = bootstrap(settings)
     try:
@@ -263,7 +263,7 @@ async def _migrate(settings: Settings) -> str:
 
 async def _seed(settings: Settings, orders: int, customers: int, stream: TextIO) -> str:
     from graph.bootstrap import bootstrap
-    from graph.seed import seed
+    from graph.ops.seed import seed
 
     container = bootstrap(settings)
     try:
@@ -316,8 +316,8 @@ def _token(parser: argparse.ArgumentParser, role: str, subject: str, hours: floa
 
 
 def _fetch_assets(parser: argparse.ArgumentParser, directory: Path | None) -> int:
-    from graph.assets import AssetError, fetch_assets
-    from graph.pages import asset_store
+    from graph.http.assets import AssetError, fetch_assets
+    from graph.http.pages import asset_store
 
     try:
         target = directory or asset_store(Settings.from_env()).directory
@@ -346,7 +346,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _bench(parser, arguments[1:])
     args = parser.parse_args(arguments)
     if args.command == "export-schema":
-        from graph.schema import export_sdl
+        from graph.api.schema import export_sdl
 
         sdl = export_sdl()
         if args.output is None:
@@ -360,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "token":
         return _token(parser, args.role, args.subject, args.hours)
     if args.command == "make-migration":
-        from graph.migrate import new_revision
+        from graph.ops.migrate import new_revision
 
         print(new_revision(args.message))
         return 0

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from domain.database import DEFAULT_DATABASE_URL
+from domain.storage.database import DEFAULT_DATABASE_URL
 
 ENV_PREFIX = "ORDERGRAPH_"
 ASSET_SOURCES = ("auto", "local", "cdn")

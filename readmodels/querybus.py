@@ -20,9 +20,9 @@ from readmodels.queries import (
 )
 
 if TYPE_CHECKING:
-    from domain.database import Database
+    from domain.storage.database import Database
     from readmodels.dto import ProjectionStatus
-    from readmodels.runner import ProjectionRunner
+    from readmodels.runner.runner import ProjectionRunner
 
 R = TypeVar("R")
 Q = TypeVar("Q", bound=Query[Any])

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.pgserver import PostgresServer, PostgresUnavailable
+from tests.support.pgserver import PostgresServer, PostgresUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

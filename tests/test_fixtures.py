@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.pgserver import PostgresServer, PostgresUnavailable
+from tests.support.pgserver import PostgresServer, PostgresUnavailable
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,0 +1,103 @@
+"""Read-your-writes waits (`minPosition`, `timeoutMs`) and the `extensions.freshness` report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from strawberry.extensions import SchemaExtension
+
+from domain.errors import ValidationFailed
+from readmodels.runner.runner import PROJECTION_NAMES
+
+if TYPE_CHECKING:
+    from graph.api.context import Context
+    from readmodels.dto import WaitResult
+
+ORDER_VIEWS = "order_views"
+CUSTOMER_SUMMARIES = "customer_summaries"
+DAILY_SALES = "daily_sales"
+
+
+class FreshnessLog:
+    """What the waits of one request asked for and reached, merged per projection."""
+
+    __slots__ = ("_projections", "_stale")
+
+    def __init__(self) -> None:
+        self._stale = False
+        self._projections: dict[str, tuple[int, int]] = {}
+
+    def record(self, result: WaitResult) -> None:
+        self._stale = self._stale or result.stale
+        for name, reached in result.reached.items():
+            requested, seen = self._projections.get(name, (0, 0))
+            self._projections[name] = (max(requested, result.requested), max(seen, reached))
+
+    def report(self) -> dict[str, Any] | None:
+        """The `freshness` extension, or None when nothing waited."""
+        if not self._projections:
+            return None
+        return {
+            "stale": self._stale,
+            "projections": {
+                name: {"requested": requested, "reached": reached}
+                for name, (requested, reached) in self._projections.items()
+            },
+        }
+
+
+def require_projection_name(name: str) -> str:
+    """`name` when it names a projection, else BAD_USER_INPUT."""
+    if name not in PROJECTION_NAMES:
+        raise ValidationFailed(
+            f"unknown projection {name!r}: expected one of {', '.join(PROJECTION_NAMES)}",
+            field="name",
+        )
+    return name
+
+
+def timeout_seconds(context: Context, timeout_ms: int | None) -> float:
+    """`timeoutMs` checked against the server's cap, in seconds (the default when omitted)."""
+    settings = context.settings
+    if timeout_ms is None:
+        return settings.default_wait_ms / 1000
+    if not 0 <= timeout_ms <= settings.max_wait_ms:
+        raise ValidationFailed(
+            f"timeoutMs must be between 0 and {settings.max_wait_ms}", field="timeoutMs"
+        )
+    return timeout_ms / 1000
+
+
+async def wait_for_projections(
+    context: Context, names: Sequence[str], min_position: int | None, timeout_ms: int | None
+) -> None:
+    """Wait until `names` have applied `min_position` (never without one) and log the outcome."""
+    timeout = timeout_seconds(context, timeout_ms)
+    if min_position is None:
+        return
+    result = await context.runner.wait_for(names, min_position, timeout)
+    context.metrics.freshness_waits.labels("stale" if result.stale else "fresh").inc()
+    context.freshness.record(result)
+
+
+class FreshnessExtension(SchemaExtension):
+    """Puts the request's freshness report into the response's `extensions`."""
+
+    def get_results(self) -> dict[str, Any]:
+        log = getattr(self.execution_context.context, "freshness", None)
+        if isinstance(log, FreshnessLog) and (report := log.report()) is not None:
+            return {"freshness": report}
+        return {}
+
+
+__all__ = [
+    "CUSTOMER_SUMMARIES",
+    "DAILY_SALES",
+    "ORDER_VIEWS",
+    "FreshnessExtension",
+    "FreshnessLog",
+    "require_projection_name",
+    "timeout_seconds",
+    "wait_for_projections",
+]

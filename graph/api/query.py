@@ -1,0 +1,141 @@
+"""Queries: wait for the projections behind the field when asked, then dispatch a read query."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import strawberry
+
+from domain.errors import Forbidden, ValidationFailed
+from domain.rules import check_id
+from graph.api.access import ADMIN, STAFF, may_see_customer, principal, require
+from graph.api.context import Info, given
+from graph.api.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS, wait_for_projections
+from graph.api.scalars import Position
+from graph.api.types import (
+    Customer,
+    DailySales,
+    Order,
+    OrderConnection,
+    OrderStatus,
+    Projection,
+    asks_for_total,
+    domain_status,
+)
+from readmodels.queries import GetCustomer, GetOrder, GetSalesReport, ListOrders, ListProjections
+
+MIN_POSITION_DESCRIPTION = (
+    "Every read field that takes `minPosition` waits until the projections behind it have "
+    "applied\nthat position, at most `timeoutMs` (server default and cap apply). On timeout it "
+    "answers with\nwhat the read model holds, and the response's `extensions.freshness.stale` "
+    "is true."
+)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: str, field: str) -> date:
+    if _ISO_DATE.fullmatch(value) is not None:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationFailed(f"{field} must be an ISO date such as 2024-01-31", field=field)
+
+
+async def _order(
+    info: Info,
+    id: strawberry.ID,
+    min_position: Position | None = strawberry.UNSET,
+    timeout_ms: int | None = strawberry.UNSET,
+) -> Order | None:
+    caller = principal(info)
+    check_id(id, "id")
+    await wait_for_projections(info.context, (ORDER_VIEWS,), given(min_position), given(timeout_ms))
+    view = await info.context.query_bus.ask(GetOrder(order_id=id))
+    if view is None or not may_see_customer(caller, view.customer_id):
+        return None
+    return Order.from_dto(view)
+
+
+@strawberry.type
+class Query:
+    # The contract documents minPosition/timeoutMs once, on the first read field.
+    order: Order | None = strawberry.field(resolver=_order, description=MIN_POSITION_DESCRIPTION)
+
+    @strawberry.field
+    async def orders(
+        self,
+        info: Info,
+        customer_id: strawberry.ID | None = strawberry.UNSET,
+        status: OrderStatus | None = strawberry.UNSET,
+        first: int | None = 20,
+        after: str | None = strawberry.UNSET,
+        min_position: Position | None = strawberry.UNSET,
+        timeout_ms: int | None = strawberry.UNSET,
+    ) -> OrderConnection:
+        caller = principal(info)
+        wanted_customer = given(customer_id)
+        if wanted_customer is not None:
+            check_id(wanted_customer, "customerId")
+        if caller.acting_customer is not None:
+            if wanted_customer not in (None, caller.acting_customer):
+                raise Forbidden("a customer may only list its own orders")
+            wanted_customer = strawberry.ID(caller.acting_customer)
+        await wait_for_projections(
+            info.context, (ORDER_VIEWS,), given(min_position), given(timeout_ms)
+        )
+        page = await info.context.query_bus.ask(
+            ListOrders(
+                customer_id=wanted_customer,
+                status=domain_status(given(status)),
+                first=20 if first is None else first,
+                after=given(after),
+                with_total=asks_for_total(info),
+            )
+        )
+        return OrderConnection.from_dto(page)
+
+    @strawberry.field
+    async def customer(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        min_position: Position | None = strawberry.UNSET,
+        timeout_ms: int | None = strawberry.UNSET,
+    ) -> Customer | None:
+        check_id(id, "id")
+        if not may_see_customer(principal(info), id):
+            return None
+        await wait_for_projections(
+            info.context, (CUSTOMER_SUMMARIES,), given(min_position), given(timeout_ms)
+        )
+        view = await info.context.query_bus.ask(GetCustomer(customer_id=id))
+        return None if view is None else Customer.from_dto(view)
+
+    @strawberry.field
+    async def sales_report(
+        self,
+        info: Info,
+        from_date: str,
+        to_date: str,
+        min_position: Position | None = strawberry.UNSET,
+        timeout_ms: int | None = strawberry.UNSET,
+    ) -> list[DailySales]:
+        require(info, STAFF, "read the sales report")
+        query = GetSalesReport(
+            from_date=_iso_date(from_date, "fromDate"), to_date=_iso_date(to_date, "toDate")
+        )
+        await wait_for_projections(
+            info.context, (DAILY_SALES,), given(min_position), given(timeout_ms)
+        )
+        return [DailySales.from_dto(day) for day in await info.context.query_bus.ask(query)]
+
+    @strawberry.field
+    async def projections(self, info: Info) -> list[Projection]:
+        require(info, ADMIN, "read projection status")
+        statuses = await info.context.query_bus.ask(ListProjections())
+        return [Projection.from_dto(status) for status in statuses]
+
+
+__all__ = ["Query"]

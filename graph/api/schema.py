@@ -1,0 +1,97 @@
+"""The GraphQL schema: types, scalars, the error mapping and the extensions that guard it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
+import strawberry
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from graph.api.errors import process_errors
+from graph.api.freshness import FreshnessExtension
+from graph.api.limits import SingleOperationRule, bound_field_merging, document_limits_rule
+from graph.api.mutations import Mutation
+from graph.api.query import Query
+from graph.api.scalars import SCALAR_MAP
+from graph.api.subscription import Subscription
+from graph.settings import Settings
+
+if TYPE_CHECKING:
+    from graphql import GraphQLError, ValidationRule
+    from strawberry.types import ExecutionContext
+
+ExtensionFactory = Callable[[], SchemaExtension]
+
+
+class OrderGraphSchema(strawberry.Schema):
+    """The Strawberry schema with the service's error mapping as its `process_errors`."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        process_errors(errors, execution_context)
+
+
+def build_extensions(settings: Settings) -> list[ExtensionFactory]:
+    """Extension factories, in order; each is cheap (the caches live at module level).
+
+    MaxTokensLimiter comes before ParserCache: the cache is keyed on the parse options the
+    limiter sets. Validation rules, when added, must be classes built once, never per request.
+    """
+    extensions: list[ExtensionFactory] = [
+        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
+        partial(ParserCache, maxsize=settings.parser_cache_size),
+        partial(AddValidationRules, list(validation_rules(settings))),
+        partial(ValidationCache, maxsize=settings.validation_cache_size),
+        FreshnessExtension,
+    ]
+    if settings.production:
+        extensions.insert(2, DisableIntrospection)
+    return extensions
+
+
+def validation_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
+    """The document limits, each rule class built once so the validation cache keeps hitting."""
+    return (
+        document_limits_rule(
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_cost=settings.max_cost,
+        ),
+        SingleOperationRule,
+    )
+
+
+def build_schema(
+    settings: Settings | None = None, extra_extensions: Sequence[ExtensionFactory] = ()
+) -> OrderGraphSchema:
+    """The service's schema; `extra_extensions` (auth, cost limits) run after the built-in ones."""
+    settings = settings or Settings()
+    bound_field_merging()
+    return OrderGraphSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP, disable_field_suggestions=settings.production
+        ),
+        extensions=[*build_extensions(settings), *extra_extensions],
+    )
+
+
+def export_sdl(schema: strawberry.Schema | None = None) -> str:
+    """The schema in SDL, as written to schema.graphql."""
+    return (schema or build_schema()).as_str() + "\n"
+
+
+__all__ = ["OrderGraphSchema", "build_extensions", "build_schema", "export_sdl"]

@@ -1,0 +1,268 @@
+"""The contract's output types and enums, each built from a read-side DTO with `from_dto`.
+
+An order's DTOs (`OrderView`, its `OrderLineView`s and `Address`, `OrderEdgeView`) carry the
+attribute names of `Order`, `OrderLine`, `Address` and `OrderEdge`, and `Order.status` serializes
+by value, so they are the resolvers' sources as they are: Strawberry reads a field with
+`getattr`, and a page of 100 orders needs no copy into 500 Strawberry objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import cast
+
+import strawberry
+from strawberry.types.nodes import SelectedField, Selection
+
+from domain.values import OrderStatus as DomainOrderStatus
+from graph.api.context import Info, given
+from graph.api.freshness import ORDER_VIEWS, wait_for_projections
+from graph.api.scalars import Position
+from readmodels.dto import (
+    CustomerView,
+    DailySalesView,
+    OrderPage,
+    OrderView,
+    ProjectionStatus,
+)
+from readmodels.queries import GetOrder, ListOrders
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    PLACED = "PLACED"
+    CONFIRMED = "CONFIRMED"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+
+
+def domain_status(status: OrderStatus | None) -> DomainOrderStatus | None:
+    return None if status is None else DomainOrderStatus(status.value)
+
+
+@strawberry.enum
+class ProjectionState(Enum):
+    RUNNING = "RUNNING"
+    REBUILDING = "REBUILDING"
+    FAILED = "FAILED"
+    STOPPED = "STOPPED"
+
+
+@strawberry.type
+class OrderLine:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    line_total: Decimal
+
+
+@strawberry.type
+class Address:
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    country: str
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+    counted: strawberry.Private[int | None]
+
+    @strawberry.field
+    def total_count(self) -> int:
+        # The resolver asked for a count whenever this field is selected (asks_for_total).
+        assert self.counted is not None
+        return self.counted
+
+    @classmethod
+    def from_dto(cls, page: OrderPage) -> OrderConnection:
+        return cls(
+            # The edge DTOs are the sources of OrderEdge and Order (see the module docstring).
+            edges=cast("list[OrderEdge]", page.edges),
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            counted=page.total_count,
+        )
+
+
+def asks_for_total(info: Info) -> bool:
+    """Whether the connection being resolved has `totalCount` among its selections."""
+
+    def selects(selections: Iterable[Selection]) -> bool:
+        for selection in selections:
+            if isinstance(selection, SelectedField):
+                if selection.name == "totalCount":
+                    return True
+            elif selects(selection.selections):
+                return True
+        return False
+
+    return any(selects(field.selections) for field in info.selected_fields)
+
+
+@strawberry.type
+class Customer:
+    id: strawberry.ID
+    order_count: int = strawberry.field(description="Orders ever placed, cancelled ones included.")
+    total_spent: Decimal = strawberry.field(
+        description="Sum of the totals of the customer's orders that are not cancelled."
+    )
+    last_order_at: datetime | None
+
+    @strawberry.field
+    async def orders(
+        self,
+        info: Info,
+        status: OrderStatus | None = strawberry.UNSET,
+        first: int | None = 20,
+        after: str | None = strawberry.UNSET,
+    ) -> OrderConnection:
+        query = ListOrders(
+            customer_id=self.id,
+            status=domain_status(given(status)),
+            first=20 if first is None else first,
+            after=given(after),
+            with_total=asks_for_total(info),
+        )
+        return OrderConnection.from_dto(await info.context.loaders.customer_orders.load(query))
+
+    @classmethod
+    def from_dto(cls, view: CustomerView) -> Customer:
+        return cls(
+            id=strawberry.ID(view.id),
+            order_count=view.order_count,
+            total_spent=view.total_spent,
+            last_order_at=view.last_order_at,
+        )
+
+
+@strawberry.type
+class Order:
+    id: strawberry.ID
+    customer_id: strawberry.ID
+    status: OrderStatus
+    items: list[OrderLine]
+    item_count: int
+    total_amount: Decimal
+    shipping_address: Address
+    tracking_number: str | None
+    cancellation_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int = strawberry.field(
+        description="The order stream's version that this view reflects."
+    )
+    position: Position = strawberry.field(
+        description="Global position of the last event applied to this view."
+    )
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Customer:
+        return Customer.from_dto(await info.context.loaders.customers.load(self.customer_id))
+
+    @classmethod
+    def from_dto(cls, view: OrderView) -> Order:
+        """The view itself: it is the source of every `Order` field (see the module docstring)."""
+        return cast("Order", view)
+
+
+@strawberry.type(description="Sales per UTC day on which orders were placed.")
+class DailySales:
+    date: str
+    orders_placed: int
+    orders_cancelled: int
+    revenue: Decimal = strawberry.field(
+        description="Sum of the current totals of that day's orders that are not cancelled."
+    )
+
+    @classmethod
+    def from_dto(cls, view: DailySalesView) -> DailySales:
+        return cls(
+            date=view.date.isoformat(),
+            orders_placed=view.orders_placed,
+            orders_cancelled=view.orders_cancelled,
+            revenue=view.revenue,
+        )
+
+
+@strawberry.type
+class Projection:
+    name: str
+    state: ProjectionState
+    position: Position = strawberry.field(
+        description="Last global position this projection has applied."
+    )
+    head_position: Position = strawberry.field(description="Last global position in the event log.")
+    lag: int = strawberry.field(description="headPosition - position.")
+    last_error: str | None
+
+    @classmethod
+    def from_dto(cls, status: ProjectionStatus) -> Projection:
+        return cls(
+            name=status.name,
+            state=ProjectionState(status.state.value),
+            position=Position(status.position),
+            head_position=Position(status.head_position),
+            lag=status.lag,
+            last_error=status.last_error,
+        )
+
+
+async def _command_result_order(root: CommandResult, info: Info) -> Order | None:
+    await wait_for_projections(info.context, (ORDER_VIEWS,), root.position, None)
+    view = await info.context.query_bus.ask(GetOrder(order_id=root.order_id))
+    return None if view is None else Order.from_dto(view)
+
+
+@strawberry.type(description="What a command did on the write side.")
+class CommandResult:
+    command_id: strawberry.ID
+    order_id: strawberry.ID
+    version: int = strawberry.field(description="The order stream's version after this command.")
+    position: Position = strawberry.field(
+        description=(
+            "Global position of the last event this command appended: the read-your-writes token."
+        )
+    )
+    order: Order | None = strawberry.field(
+        resolver=_command_result_order,
+        description=(
+            "The order as the read model shows it once it has applied `position` "
+            "(read-your-writes in one round trip)."
+        ),
+    )
+
+
+__all__ = [
+    "Address",
+    "CommandResult",
+    "Customer",
+    "DailySales",
+    "Order",
+    "OrderConnection",
+    "OrderEdge",
+    "OrderLine",
+    "OrderStatus",
+    "PageInfo",
+    "Projection",
+    "ProjectionState",
+    "domain_status",
+]

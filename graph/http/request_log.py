@@ -1,0 +1,132 @@
+"""Logging: plain text or JSON lines, and one line per request with its correlation id.
+
+The correlation id is the client's `X-Request-ID` when usable, else a new one. The request log
+puts it in the request's state (the GraphQL context takes it from there into every command,
+hence into the events' metadata, the projection's batch lines and any masked error) and sends
+it back in the response's `X-Request-ID` header.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from graph.api.context import REQUEST_ID_HEADER, correlation_id_from
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LOG_FORMATS = ("text", "json")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_STANDARD_FIELDS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+log = logging.getLogger("ordergraph.requests")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, extras, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_FIELDS:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def logging_config(log_format: str = "text", level: str = "INFO") -> dict[str, Any]:
+    """A `logging.config.dictConfig` for the service and uvicorn (also in worker processes):
+    everything to stderr in `log_format`; the request log replaces uvicorn's access log."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
+    formatter: dict[str, Any] = (
+        {"()": JsonFormatter} if log_format == "json" else {"format": TEXT_FORMAT}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"default": formatter},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "uvicorn.access": {"handlers": [], "propagate": True, "level": "WARNING"},
+        },
+    }
+
+
+def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
+    """Send the service's logs (and uvicorn's) to stderr in `log_format`."""
+    logging.config.dictConfig(logging_config(log_format, level))
+
+
+class RequestLog:
+    """ASGI middleware: a correlation id per request, and one log line when it ends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw = headers.get(REQUEST_ID_HEADER.encode())
+        correlation_id = correlation_id_from(raw.decode("latin-1") if raw else None)
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        started = time.perf_counter()
+        status = 0
+
+        async def tagged_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER.encode(), correlation_id.encode()),
+                ]
+            elif message["type"] == "websocket.accept":
+                status = 101
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tagged_send)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            method = scope.get("method", "WS")
+            log.info(
+                "%s %s %s %.1f ms (correlation %s)",
+                method,
+                scope["path"],
+                status or "-",
+                elapsed,
+                correlation_id,
+                extra={
+                    "correlation_id": correlation_id,
+                    "method": method,
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(elapsed, 2),
+                },
+            )
+
+
+__all__ = ["LOG_FORMATS", "JsonFormatter", "RequestLog", "configure_logging", "logging_config"]

@@ -1,0 +1,107 @@
+"""The order_views projection: one denormalized row per order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from domain.events import (
+    EVENT_TYPES,
+    ItemAdded,
+    ItemRemoved,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderShipped,
+    ShippingAddressChanged,
+)
+from domain.values import OrderStatus
+from readmodels.projections.base import Batch, Projection, Tables
+from readmodels.projections.order_tally import changed_lines, lines_total
+from readmodels.projections.rowset import Row, RowSet
+from readmodels.sqltypes import Line
+from readmodels.tables import order_view_table
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from domain.ports import RecordedEvent
+    from domain.values import Address
+
+
+class OrderViewsProjection(Projection):
+    """Keeps `order_view`: what the `order` and `orders` fields read."""
+
+    name = "order_views"
+    # Every event type: each one moves an order's version and position, which the view carries
+    # (clients send it back as expectedVersion), even a type this projection shows nothing of.
+    handles = frozenset(EVENT_TYPES.values())
+
+    def define(self, metadata: MetaData, suffix: str) -> Tables:
+        return {"order_view": order_view_table(metadata, "order_view" + suffix)}
+
+    def batch(self, tables: Tables) -> Batch:
+        return _OrderViewBatch(RowSet(tables["order_view"]))
+
+
+class _OrderViewBatch(Batch):
+    def __init__(self, rows: RowSet) -> None:
+        self.rows = rows
+
+    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        await self.rows.load(conn, (e.stream_id for e in events))
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        await self.rows.flush(conn)
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        event = recorded.event
+        if isinstance(event, OrderPlaced):
+            row: Row = {"id": recorded.stream_id, "seq": recorded.position}
+            row.update(customer_id=event.customer_id, created_at=event.occurred_at)
+            row.update(status=OrderStatus.PLACED.value, tracking_number=None)
+            row.update(cancellation_reason=None)
+            _set_lines(row, tuple((ln.sku, ln.quantity, ln.unit_price) for ln in event.lines))
+            _set_address(row, event.shipping_address)
+            self.rows.add(row)
+        else:
+            found = self.rows.get(recorded.stream_id)
+            if found is None:
+                raise LookupError(f"{type(event).__name__} for unknown order {recorded.stream_id}")
+            row = found
+            if isinstance(event, ItemAdded | ItemRemoved):
+                _set_lines(row, changed_lines(row["items"], event))
+            elif isinstance(event, ShippingAddressChanged):
+                _set_address(row, event.shipping_address)
+            elif isinstance(event, OrderConfirmed):
+                row["status"] = OrderStatus.CONFIRMED.value
+            elif isinstance(event, OrderShipped):
+                row["status"] = OrderStatus.SHIPPED.value
+                row["tracking_number"] = event.tracking_number
+            elif isinstance(event, OrderCancelled):
+                row["status"] = OrderStatus.CANCELLED.value
+                row["cancellation_reason"] = event.reason
+        row["updated_at"] = event.occurred_at
+        row["version"] = recorded.version
+        row["position"] = recorded.position
+
+
+def _set_lines(row: Row, lines: tuple[Line, ...]) -> None:
+    row["items"] = lines
+    row["item_count"] = len(lines)
+    row["total_amount"] = lines_total(lines)
+
+
+def _set_address(row: Row, address: Address) -> None:
+    row.update(
+        ship_name=address.name,
+        ship_line1=address.line1,
+        ship_line2=address.line2,
+        ship_city=address.city,
+        ship_postal_code=address.postal_code,
+        ship_country=address.country,
+    )
+
+
+__all__ = ["OrderViewsProjection"]

@@ -1,0 +1,278 @@
+"""The worked example of docs/extending.md: gift notes on orders, from command to GraphQL.
+
+docs/extending.md quotes this module block by block and tests/test_extending.py checks that the
+quotes still match, so the walk-through cannot drift from code that runs. Each section names the
+product file the code belongs in for a real change; here it lives in test code, so the product
+stays as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from functools import partial
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+import strawberry
+from alembic import op
+from sqlalchemy import Column, MetaData, String, Table, select
+
+from domain.bus import CommandBus, UnitOfWork
+from domain.commands import CommandResult, OrderCommand
+from domain.errors import InvalidTransition
+from domain.events import EVENT_TYPES, Event
+from domain.handlers import build_command_bus
+from domain.order import Order
+from domain.rules import check_text
+from domain.values import OrderStatus
+from graph.api import types
+from graph.api.context import Info
+from graph.api.mutations import Mutation, _dispatch, _envelope
+from readmodels.projections.base import Batch, Projection, Tables
+from readmodels.projections.order_views import OrderViewsProjection
+from readmodels.projections.rowset import RowSet
+from readmodels.queries import Query
+from readmodels.querybus import QueryBus
+from readmodels.runner.runner import default_projections
+from readmodels.sqltypes import UtcDateTime
+from readmodels.tables import new_metadata
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from domain.ports import RecordedEvent
+    from domain.storage.database import Database
+    from domain.storage.sql import SqlEventStore
+
+# --- domain/events.py -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GiftNoteAdded(Event):
+    """The note to print on the gift card; a later note replaces it."""
+
+    note: str
+
+
+EVENT_TYPES_WITH_GIFT_NOTES: dict[str, type[Event]] = {
+    **EVENT_TYPES,
+    "GiftNoteAdded": GiftNoteAdded,
+}
+
+# --- domain/commands.py -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddGiftNote(OrderCommand):
+    note: str
+
+
+# --- domain/rules.py (check_command) ----------------------------------------------------------
+
+
+def check_gift_note(command: AddGiftNote) -> None:
+    """The input rule: 1 to 200 characters, not blank, storable."""
+    check_text(command.note, "note")
+
+
+# --- domain/order.py --------------------------------------------------------------------------
+
+GIFT_NOTE_STATUSES = frozenset({OrderStatus.PLACED, OrderStatus.CONFIRMED})
+
+
+def decide_gift_note(order: Order, command: AddGiftNote) -> GiftNoteAdded:
+    """The state rule: only an order that has not shipped or been cancelled takes a note."""
+    if order.status not in GIFT_NOTE_STATUSES:
+        raise InvalidTransition(f"cannot add a gift note to an order that is {order.status.value}")
+    return GiftNoteAdded(order_id=order.id, occurred_at=command.issued_at, note=command.note)
+
+
+def apply_gift_note(order: Order, event: GiftNoteAdded) -> Order:
+    """No rule reads the note, so the order's state only moves on a version."""
+    return replace(order, version=order.version + 1)
+
+
+# --- domain/handlers.py -----------------------------------------------------------------------
+
+
+async def add_gift_note(command: AddGiftNote, uow: UnitOfWork) -> CommandResult:
+    order = await uow.get(command)
+    return uow.record(command, order, decide_gift_note(order, command))
+
+
+def build_gift_note_bus(store: SqlEventStore) -> CommandBus:
+    """build_command_bus, plus the new handler (behind the same idempotency and logging)."""
+    bus = build_command_bus(store)
+    bus.register(AddGiftNote, add_gift_note)
+    return bus
+
+
+# --- readmodels/schema.py ---------------------------------------------------------------------
+
+
+def gift_note_table(metadata: MetaData, name: str) -> Table:
+    """One row per order that has a gift note."""
+    return Table(
+        name,
+        metadata,
+        Column("order_id", String(128), primary_key=True),
+        Column("note", String(200), nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+    )
+
+
+gift_note = gift_note_table(new_metadata(), "gift_note")
+
+# --- readmodels/giftnotes.py ------------------------------------------------------------------
+
+
+class GiftNotesProjection(Projection):
+    """Keeps `gift_note`: each order's latest note."""
+
+    name = "gift_notes"
+    handles = frozenset({GiftNoteAdded})
+
+    def define(self, metadata: MetaData, suffix: str) -> Tables:
+        return {"gift_note": gift_note_table(metadata, "gift_note" + suffix)}
+
+    def batch(self, tables: Tables) -> Batch:
+        return _GiftNoteBatch(RowSet(tables["gift_note"]))
+
+
+class _GiftNoteBatch(Batch):
+    def __init__(self, rows: RowSet) -> None:
+        self.rows = rows
+
+    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        await self.rows.load(conn, (e.stream_id for e in events))
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        event = recorded.event
+        assert isinstance(event, GiftNoteAdded)
+        row = self.rows.get(recorded.stream_id) or self.rows.add({"order_id": recorded.stream_id})
+        row.update(note=event.note, updated_at=event.occurred_at)
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        await self.rows.flush(conn)
+
+
+# --- readmodels/orderviews.py -----------------------------------------------------------------
+
+
+class OrderViewsWithGiftNotes(OrderViewsProjection):
+    """order_views must see every event of an order, or its `version` falls behind."""
+
+    handles = OrderViewsProjection.handles | {GiftNoteAdded}
+
+
+# --- readmodels/runner.py ---------------------------------------------------------------------
+
+
+def projections_with_gift_notes() -> list[Projection]:
+    """default_projections(), with order_views handling GiftNoteAdded, plus gift_notes."""
+    views = [
+        OrderViewsWithGiftNotes() if p.name == "order_views" else p for p in default_projections()
+    ]
+    return [*views, GiftNotesProjection()]
+
+
+# --- readmodels/dto.py, queries.py, readers.py, querybus.py ----------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GiftNoteView:
+    order_id: str
+    note: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GetGiftNote(Query[GiftNoteView | None]):
+    order_id: str
+
+
+async def get_gift_note(db: Database, query: GetGiftNote) -> GiftNoteView | None:
+    async with db.read() as conn:
+        statement = select(gift_note).where(gift_note.c.order_id == query.order_id)
+        row = (await conn.execute(statement)).mappings().first()
+    if row is None:
+        return None
+    return GiftNoteView(order_id=row["order_id"], note=row["note"], updated_at=row["updated_at"])
+
+
+def register_gift_note_queries(bus: QueryBus, db: Database) -> None:
+    """In build_query_bus: one more `bus.register` line."""
+    bus.register(GetGiftNote, partial(get_gift_note, db))
+
+
+# --- graph/inputs.py, graph/mutation.py -------------------------------------------------------
+
+
+@strawberry.input
+class AddGiftNoteInput:
+    command_id: strawberry.ID | None
+    order_id: strawberry.ID
+    expected_version: int | None
+    note: str
+
+
+@strawberry.type(name="Mutation")
+class MutationWithGiftNotes(Mutation):
+    @strawberry.mutation
+    async def add_gift_note(self, info: Info, input: AddGiftNoteInput) -> types.CommandResult:
+        return await _dispatch(
+            info,
+            AddGiftNote(
+                **_envelope(info, input.command_id),
+                order_id=input.order_id,
+                expected_version=input.expected_version,
+                note=input.note,
+            ),
+        )
+
+
+# --- graph/migrations/versions/0002_gift_notes.py ---------------------------------------------
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.create_table(
+        "gift_note",
+        sa.Column("order_id", sa.String(length=128), nullable=False),
+        sa.Column("note", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_gift_note")),
+    )
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    op.drop_table("gift_note")
+
+
+__all__ = [
+    "EVENT_TYPES_WITH_GIFT_NOTES",
+    "GIFT_NOTE_STATUSES",
+    "AddGiftNote",
+    "AddGiftNoteInput",
+    "GetGiftNote",
+    "GiftNoteAdded",
+    "GiftNoteView",
+    "GiftNotesProjection",
+    "MutationWithGiftNotes",
+    "OrderViewsWithGiftNotes",
+    "add_gift_note",
+    "apply_gift_note",
+    "build_gift_note_bus",
+    "check_gift_note",
+    "decide_gift_note",
+    "downgrade",
+    "get_gift_note",
+    "gift_note",
+    "gift_note_table",
+    "projections_with_gift_notes",
+    "register_gift_note_queries",
+    "upgrade",
+]

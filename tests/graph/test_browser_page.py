@@ -1,0 +1,94 @@
+"""The live orders page at `/`, served and driven in headless Chromium."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from tests.support.browser import chromium_path, node_script
+from tests.support.graph import CREATE_ORDER, order_input, uvicorn_server
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+ORDER = """query($id: ID!) { order(id: $id) {
+  customerId status itemCount totalAmount items { sku quantity unitPrice } } }"""
+CONFIRM = """mutation($id: ID!) { confirmOrder(input: {orderId: $id}) { version } }"""
+
+
+@pytest.fixture
+def server(sqlite_url: str) -> Iterator[str]:
+    with uvicorn_server(sqlite_url) as address:
+        yield f"http://{address}"
+
+
+async def _data(base: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base) as http:
+        response = await http.post("/graphql", json={"query": query, "variables": variables})
+    answer: dict[str, Any] = response.json()
+    assert "errors" not in answer, answer
+    data: dict[str, Any] = answer["data"]
+    return data
+
+
+async def test_the_page_and_its_files_are_served(server: str) -> None:
+    async with httpx.AsyncClient(base_url=server) as http:
+        page = await http.get("/")
+        script = await http.get("/static/app.js")
+        style = await http.get("/static/style.css")
+        missing = await http.get("/static/nothing.js")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert '<script src="/static/app.js" defer></script>' in page.text
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    assert "graphql-transport-ws" in script.text
+    assert style.status_code == 200
+    assert style.headers["content-type"].startswith("text/css")
+    assert missing.status_code == 404
+
+
+async def test_the_page_places_an_order_and_follows_it_live(server: str) -> None:
+    chromium = chromium_path()
+    older = await _data(server, CREATE_ORDER, {"input": order_input("cust-older")})
+    older_id = older["createOrder"]["orderId"]
+    async with node_script("orders_page.cjs", server, CHROMIUM_PATH=chromium) as page:
+        created = await page.expect("created")
+        order_id = created["orderId"]
+        assert created["ids"] == [order_id, older_id]  # newest first
+        assert created["status"] == "PLACED"
+        # Order, customer, status, lines, total, updated: shown from CommandResult.order.
+        assert created["cells"][:5] == [order_id, "cust-page", "PLACED", "2", "44.98"]
+        stored = (await _data(server, ORDER, {"id": order_id}))["order"]
+        assert stored == {
+            "customerId": "cust-page",
+            "status": "PLACED",
+            "itemCount": 2,
+            "totalAmount": "44.98",
+            "items": [
+                {"sku": "SKU-A", "quantity": 2, "unitPrice": "19.99"},
+                {"sku": "SKU-B", "quantity": 1, "unitPrice": "5.00"},
+            ],
+        }
+
+        await _data(server, CONFIRM, {"id": order_id})  # another client changes it
+        await page.send("confirmed")
+        updated = await page.expect("updated")
+        assert updated["status"] == "CONFIRMED"
+        assert updated["cells"][2] == "CONFIRMED"
+        assert updated["sameDocument"] is True  # changed live, no reload
+        assert updated["announced"] == f"Order {order_id} is now CONFIRMED."
+
+        refused = await page.expect("refused")
+        assert refused["alert"].startswith("BAD_USER_INPUT")
+        assert "sku" in refused["alert"]
+        assert refused["rows"] == 2
+
+        listed = await page.expect("listed")
+        assert listed["status"] == "CONFIRMED"
+        assert listed["ids"] == [order_id, older_id]
+        assert listed["problems"] == []
+        await page.finish()

@@ -1,0 +1,157 @@
+"""The `ordergraph` command: export-schema, status, rebuild, argument errors, serve and SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from graph.api.schema import export_sdl
+from graph.cli import main
+from tests.support.graph import app_client
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_export_schema_prints_or_writes_the_sdl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export-schema"]) == 0
+    assert capsys.readouterr().out == export_sdl()
+    target = tmp_path / "schema.graphql"
+    assert main(["export-schema", "--output", str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == export_sdl()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--database-url", "mysql://x/y"], "unsupported database"),
+        (["status", "--database-url", "sqlite:///plain.db"], "async driver"),
+        (["status", "--database-url", "not a url at all"], "bad database URL"),
+        (["serve", "--port", "70000"], "port must be between"),
+        (["serve", "--port", "http"], "not a port number"),
+        (["status", "--database-url", "sqlite+aiosqlite:////no/such/dir/x.db"], "does not exist"),
+        (["rebuild", "nope"], "invalid choice"),
+        (["rebuild"], "required"),
+        (["frobnicate"], "invalid choice"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_exit_2_without_a_traceback(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+async def test_status_and_rebuild(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    async with app_client(sqlite_url) as client:
+        await client.create_order()
+        await client.create_order()
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(None, main, ["status", "--database-url", sqlite_url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["PROJECTION", "STATE", "POSITION", "HEAD", "LAG", "LAST", "ERROR"]
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert set(rows) == {"order_views", "customer_summaries", "daily_sales"}
+    assert all(row[3] == "2" for row in rows.values())
+
+    argv = ["rebuild", "--all", "--database-url", sqlite_url]
+    assert await loop.run_in_executor(None, main, argv) == 0
+    err = capsys.readouterr().err
+    for name in ("order_views", "customer_summaries", "daily_sales"):
+        assert f"{name}: rebuilt up to position 2" in err
+    assert "/s " in err
+    assert "s left" in err
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return int(response.status), response.read()
+
+
+@pytest.mark.slow
+def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"sqlite+aiosqlite:///{tmp_path}/served.db"
+    env = {**os.environ, "ORDERGRAPH_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, body = _get(f"http://127.0.0.1:{port}/healthz", 1)
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.1)
+        assert (status, json.loads(body)["status"]) == (200, "ok")
+
+        # A request in flight when SIGTERM arrives still gets its answer.
+        answers: list[dict[str, object]] = []
+
+        def slow_read() -> None:
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/graphql",
+                data=json.dumps(
+                    {"query": '{ order(id: "x", minPosition: 999, timeoutMs: 1500) { id } }'}
+                ).encode(),
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=10) as response:
+                answers.append(json.loads(response.read()))
+
+        reader = threading.Thread(target=slow_read)
+        reader.start()
+        time.sleep(0.3)
+        process.send_signal(signal.SIGTERM)
+        reader.join(10)
+        _out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert answers == [
+        {
+            "data": {"order": None},
+            "extensions": {
+                "freshness": {
+                    "stale": True,
+                    "projections": {"order_views": {"requested": 999, "reached": 0}},
+                }
+            },
+        }
+    ]
+    # uvicorn re-raises SIGTERM after a graceful shutdown (FINDINGS).
+    assert process.returncode in (0, -signal.SIGTERM)
+    assert b"Traceback" not in err

@@ -1,0 +1,16 @@
+"""order_views carries each order's version and position, so it must see every event type."""
+
+from __future__ import annotations
+
+from domain.events import EVENT_TYPES
+from readmodels.projections.order_views import OrderViewsProjection
+from readmodels.runner.runner import PROJECTION_NAMES, default_projections
+
+
+def test_order_views_handles_every_event_type() -> None:
+    assert OrderViewsProjection.handles == frozenset(EVENT_TYPES.values())
+
+
+def test_projection_names_follow_the_default_projections() -> None:
+    assert PROJECTION_NAMES == ("order_views", "customer_summaries", "daily_sales")
+    assert [projection.name for projection in default_projections()] == list(PROJECTION_NAMES)

@@ -1,0 +1,228 @@
+"""The projection runner: poison events, skips, freshness waits and change notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from domain.storage.database import Database
+from domain.storage.sql import SqlEventStore
+from readmodels.dto import Change, ProjectionState
+from readmodels.feed import ChangeHub
+from readmodels.projections.base import Batch
+from readmodels.projections.order_views import OrderViewsProjection
+from readmodels.runner.runner import PROJECTION_NAMES, ProjectionRunner, default_projections
+from tests.support.readmodels import (
+    T0,
+    append_histories,
+    assert_views_equal_replay,
+    order_history,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from domain.ports import RecordedEvent
+    from readmodels.projections.base import Tables
+
+
+class PoisonedOrderViews(OrderViewsProjection):
+    """order_views that raises on the event at `poison` while `poison` is set."""
+
+    def __init__(self, poison: int | None) -> None:
+        self.poison = poison
+
+    def batch(self, tables: Tables) -> Batch:
+        return _PoisonedBatch(super().batch(tables), self)
+
+
+class _PoisonedBatch(Batch):
+    def __init__(self, inner: Batch, projection: PoisonedOrderViews) -> None:
+        self.inner = inner
+        self.projection = projection
+
+    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        await self.inner.load(conn, events)
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        if recorded.position == self.projection.poison:
+            raise RuntimeError("poison")
+        self.inner.apply(recorded)
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        await self.inner.flush(conn)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[SqlEventStore]:
+    db = Database(database_url)
+    store = SqlEventStore(db)
+    await store.create_schema()
+    yield store
+    await db.dispose()
+
+
+async def _wait_until(condition: object, timeout: float = 5.0) -> None:
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_poison_event_fails_one_projection_and_a_fix_resumes_it(
+    store: SqlEventStore,
+) -> None:
+    head = await append_histories(store, 40)
+    poisoned = PoisonedOrderViews(poison=73)
+    others = default_projections()[1:]
+    runner = ProjectionRunner(
+        store, store.db, [poisoned, *others], batch_size=50, retry_base=0.01, retry_cap=0.05
+    )
+    await runner.start()
+    try:
+        others_done = await runner.wait_for(["customer_summaries", "daily_sales"], head, 5)
+        assert not others_done.stale
+        await _wait_until(lambda: runner.position("order_views") == 72)
+        result = await runner.wait_for(PROJECTION_NAMES, head, 0.1)
+        assert result.stale
+        assert result.reached == {
+            "order_views": 72,
+            "customer_summaries": head,
+            "daily_sales": head,
+        }
+        (status,) = [s for s in runner.status() if s.name == "order_views"]
+        assert status.state is ProjectionState.FAILED
+        assert status.last_error is not None
+        assert "poison" in status.last_error
+        assert status.lag == head - 72
+        poisoned.poison = None
+        assert not (await runner.wait_for(["order_views"], head, 5)).stale
+        assert {s.state for s in runner.status()} == {ProjectionState.RUNNING}
+        await assert_views_equal_replay(runner, store, store.db)
+    finally:
+        await runner.stop()
+
+
+async def test_an_operator_can_skip_a_poison_event(store: SqlEventStore) -> None:
+    head = await append_histories(store, 10)
+    poisoned = PoisonedOrderViews(poison=12)  # an ItemAdded of the third order
+    runner = ProjectionRunner(store, store.db, [poisoned], retry_base=5, retry_cap=5)
+    await runner.start()
+    try:
+        await _wait_until(lambda: runner.position("order_views") == 11)
+        assert runner.status()[0].state is ProjectionState.FAILED
+        with pytest.raises(ValueError, match="already applied"):
+            await runner.skip_event("order_views", 11)
+        await runner.skip_event("order_views", 12)
+        assert not (await runner.wait_for(["order_views"], head, 2)).stale
+        assert runner.status()[0].state is ProjectionState.RUNNING
+    finally:
+        await runner.stop()
+    # the skip is durable: a rebuild in a new runner skips it too, and never applies it
+    poisoned.poison = 12
+    again = ProjectionRunner(store, store.db, [poisoned])
+    await again.start()
+    try:
+        assert (await again.rebuild("order_views")).position == head
+    finally:
+        await again.stop()
+
+
+async def test_wait_for_returns_soon_after_the_commit_and_says_when_stale(
+    store: SqlEventStore,
+) -> None:
+    runner = ProjectionRunner(store, store.db)
+    await runner.start()
+    try:
+        waiting = asyncio.create_task(runner.wait_for(PROJECTION_NAMES, 5, 5))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        started = time.monotonic()
+        await store.append("o-1", order_history("o-1", "c", T0, 1))
+        result = await waiting
+        assert time.monotonic() - started < 0.25
+        assert not result.stale
+        assert result.reached == dict.fromkeys(PROJECTION_NAMES, 5)
+        stale = await runner.wait_for(["daily_sales"], 6, 0.05)
+        assert stale.stale
+        assert stale.requested == 6
+        assert stale.reached == {"daily_sales": 5}
+        with pytest.raises(ValueError, match="unknown projection"):
+            await runner.wait_for(["nope"], 1, 0)
+    finally:
+        await runner.stop()
+    assert not runner.alive
+    assert {s.state for s in runner.status()} == {ProjectionState.STOPPED}
+
+
+async def test_changes_name_the_orders_each_committed_batch_touched(store: SqlEventStore) -> None:
+    runner = ProjectionRunner(store, store.db)
+    await runner.start()
+    assert runner.alive
+    try:
+        async with runner.changes.subscribe() as changes:
+            await store.append("o-1", order_history("o-1", "c", T0, 1)[:1])
+            seen: dict[str, Change] = {}
+            while len(seen) < len(PROJECTION_NAMES):
+                change = await asyncio.wait_for(changes.get(), 2)
+                seen[change.projection] = change
+            assert {c.order_ids for c in seen.values()} == {frozenset({"o-1"})}
+            assert {c.position for c in seen.values()} == {1}
+        assert len(runner.changes) == 0
+    finally:
+        await runner.stop()
+
+
+async def test_a_full_subscription_drops_its_oldest_change() -> None:
+    hub = ChangeHub()
+    subscription = hub.subscribe(maxsize=2)
+    for position in (1, 2, 3):
+        hub.publish(Change(projection="order_views", position=position, order_ids=frozenset()))
+    assert subscription.dropped == 1
+    assert [(await subscription.get()).position for _ in range(2)] == [2, 3]
+    subscription.close()
+    hub.publish(Change(projection="order_views", position=4, order_ids=frozenset()))
+    assert subscription.dropped == 1
+
+
+async def test_views_can_live_in_a_separate_database(
+    store: SqlEventStore, tmp_path: object
+) -> None:
+    views = Database(f"sqlite+aiosqlite:///{tmp_path}/views.db")
+    head = await append_histories(store, 20)
+    runner = ProjectionRunner(store, views, batch_size=30)
+    await runner.start()
+    try:
+        assert not (await runner.wait_for(PROJECTION_NAMES, head, 5)).stale
+        await store.append("late", order_history("late", "c", T0, 2))
+        assert not (await runner.wait_for(PROJECTION_NAMES, head + 5, 5)).stale
+        await assert_views_equal_replay(runner, store, views)
+        assert (await runner.rebuild("customer_summaries")).position == head + 5
+        await assert_views_equal_replay(runner, store, views)
+    finally:
+        await runner.stop()
+        await views.dispose()
+
+
+async def test_a_restarted_runner_resumes_from_its_checkpoints(store: SqlEventStore) -> None:
+    head = await append_histories(store, 10)
+    first = ProjectionRunner(store, store.db, batch_size=7)
+    await first.start()
+    assert not (await first.wait_for(PROJECTION_NAMES, head, 5)).stale
+    await first.stop()
+    await store.append("more", order_history("more", "c", T0, 3))
+    second = ProjectionRunner(store, store.db, batch_size=7)
+    await second.start()
+    try:
+        assert second.position("order_views") >= head
+        assert not (await second.wait_for(PROJECTION_NAMES, head + 5, 5)).stale
+        await assert_views_equal_replay(second, store, store.db)
+    finally:
+        await second.stop()
