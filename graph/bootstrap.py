@@ -9,10 +9,10 @@ from domain.bus import CommandBus
 from domain.handlers import build_command_bus
 from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
-from graph.api.context import SharedOrderReads
 from graph.ops.migrate import check, migrate
 from graph.settings import Settings
 from readmodels.dto import BatchApplied
+from readmodels.feed import SharedOrderReads
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.runner.runner import ProjectionRunner
 

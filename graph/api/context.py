@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -14,8 +12,8 @@ from strawberry.dataloader import DataLoader
 
 from graph.api.freshness import FreshnessLog
 from graph.http.auth import Principal
-from readmodels.dto import CustomerView, OrderPage, OrderView
-from readmodels.queries import GetCustomers, GetOrder, ListOrders, ListOrdersBatch
+from readmodels.dto import CustomerView, OrderPage
+from readmodels.queries import GetCustomers, ListOrders, ListOrdersBatch
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -25,6 +23,7 @@ if TYPE_CHECKING:
     from domain.bus import CommandBus
     from graph.http.metrics import Metrics
     from graph.settings import Settings
+    from readmodels.feed import SharedOrderReads
     from readmodels.querybus import QueryBus
     from readmodels.runner.runner import ProjectionRunner
 
@@ -57,33 +56,6 @@ class Loaders:
             customers=DataLoader(load_fn=load_customers, cache=False),
             customer_orders=DataLoader(load_fn=load_customer_orders, cache=False),
         )
-
-
-class SharedOrderReads:
-    """One read of an order's view per committed change, shared by every subscriber to it:
-    a change seen by 1,000 `orderUpdated` subscribers costs one query, not 1,000."""
-
-    def __init__(self, query_bus: QueryBus, size: int = 1024) -> None:
-        self._query_bus = query_bus
-        self._size = size
-        self._reads: OrderedDict[tuple[str, int], asyncio.Future[OrderView | None]] = OrderedDict()
-
-    async def view(self, order_id: str, position: int) -> OrderView | None:
-        """The order's view as read once the change at `position` was committed."""
-        key = (order_id, position)
-        read = self._reads.get(key)
-        if read is None:
-            read = asyncio.ensure_future(self._query_bus.ask(GetOrder(order_id=order_id)))
-            read.add_done_callback(lambda done: self._forget_failed(key, done))
-            self._reads[key] = read
-            while len(self._reads) > self._size:
-                self._reads.popitem(last=False)
-        # Shielded: one subscriber going away must not cancel the read the others wait for.
-        return await asyncio.shield(read)
-
-    def _forget_failed(self, key: tuple[str, int], read: asyncio.Future[OrderView | None]) -> None:
-        if read.cancelled() or read.exception() is not None:
-            self._reads.pop(key, None)
 
 
 def _no_orders_yet(customer_id: str) -> CustomerView:
@@ -131,7 +103,6 @@ __all__ = [
     "Context",
     "Info",
     "Loaders",
-    "SharedOrderReads",
     "correlation_id_from",
     "given",
 ]

@@ -6,14 +6,13 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from domain.errors import OrderNotFound
 from domain.rules import check_id
 from graph.api.access import ADMIN, principal, require
 from graph.api.context import Info, given
-from graph.api.freshness import ORDER_VIEWS, require_projection_name
+from graph.api.freshness import require_projection_name
 from graph.api.scalars import Position
 from graph.api.types import Order, Projection
-from readmodels.queries import GetOrder
+from readmodels.feed import order_feed
 
 ORDER_UPDATED_DESCRIPTION = (
     "The order's new view, each time the projection applies a change to it. With `afterPosition`\n"
@@ -29,33 +28,17 @@ async def order_updated(
     info: Info, id: strawberry.ID, after_position: Position | None = strawberry.UNSET
 ) -> AsyncGenerator[Order, None]:
     """Push the order's view each time order_views changes it; race-free with afterPosition."""
-    context = info.context
     caller = principal(info)
     check_id(id, "id")
-    # Subscribe before reading, so a change committed in between is still delivered.
-    subscription = context.runner.changes.subscribe()
-    try:
-        view = await context.query_bus.ask(GetOrder(order_id=id))
-        if caller.acting_customer is not None and (
-            view is None or view.customer_id != caller.acting_customer
-        ):
-            raise OrderNotFound(id)
-        last_sent = 0 if view is None else view.position
-        after = given(after_position)
-        if after is not None:
-            last_sent = min(last_sent, after)
-        if view is not None and view.position > last_sent:
-            last_sent = view.position
-            yield Order.from_dto(view)
-        async for change in subscription:
-            if change.projection != ORDER_VIEWS or id not in change.order_ids:
-                continue
-            view = await context.order_reads.view(id, change.position)
-            if view is not None and view.position > last_sent:
-                last_sent = view.position
-                yield Order.from_dto(view)
-    finally:
-        subscription.close()
+    feed = order_feed(
+        info.context.runner.changes,
+        info.context.order_reads,
+        id,
+        after_position=given(after_position),
+        acting_customer=caller.acting_customer,
+    )
+    async for view in feed:
+        yield Order.from_dto(view)
 
 
 async def projection_updated(

@@ -29,7 +29,7 @@ from domain.order import Order
 from domain.storage.database import Database
 from domain.storage.registry import EventRegistry, UnknownEventType
 from domain.storage.sql import SqlEventStore
-from graph.api.context import Context, Loaders, SharedOrderReads
+from graph.api.context import Context, Loaders
 from graph.api.query import Query
 from graph.api.scalars import SCALAR_MAP
 from graph.api.schema import OrderGraphSchema
@@ -38,6 +38,7 @@ from graph.http.auth import Principal, Role
 from graph.http.metrics import Metrics
 from graph.ops.migrate import migrate, target_metadata
 from graph.settings import Settings
+from readmodels.feed import SharedOrderReads
 from readmodels.queries import GetOrder
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.runner.runner import ProjectionRunner

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from graph.api.context import SharedOrderReads
 from readmodels import readers
 from readmodels.dto import OrderView
+from readmodels.feed import SharedOrderReads
 from readmodels.queries import GetOrder
 from readmodels.querybus import QueryBus
 from tests.support.domain import create
