@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from domain import rules
 from domain.commands import Command, CommandResult, OrderCommand
-from domain.errors import OrderNotFound
+from domain.errors import DomainError, OrderNotFound
 from domain.events import Event
 from domain.order import Order
 from domain.storage.sql import AppendBatch, HandledCommand, SqlEventStore
@@ -29,6 +30,17 @@ C = TypeVar("C", bound=Command)
 Handler = Callable[[Any, "UnitOfWork"], Awaitable[CommandResult]]
 Next = Callable[[Command, "UnitOfWork"], Awaitable[CommandResult]]
 Middleware = Callable[[Command, "UnitOfWork", Next], Awaitable[CommandResult]]
+Observer = Callable[["CommandOutcome"], None]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CommandOutcome:
+    """How one dispatch ended: "ok", a DomainError's code ("NOT_FOUND", ...), or
+    "INTERNAL_SERVER_ERROR"; `seconds` from the start of `dispatch` to its answer."""
+
+    command: Command
+    outcome: str
+    seconds: float
 
 
 class UnknownCommand(LookupError):
@@ -133,12 +145,18 @@ class CommandBus:
         self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._accepting = False
+        self._observers: list[Observer] = []
 
     def register(
         self, command_type: type[C], handler: Callable[[C, UnitOfWork], Awaitable[CommandResult]]
     ) -> None:
         """Route commands of `command_type` to `handler`."""
         self._handlers[command_type] = handler
+
+    def observe(self, observer: Observer) -> None:
+        """Call `observer` once per dispatch with its outcome (refusals by the input rules
+        included); an observer that raises is logged and never fails the dispatch."""
+        self._observers.append(observer)
 
     @property
     def running(self) -> bool:
@@ -164,6 +182,30 @@ class CommandBus:
 
     async def dispatch(self, command: Command) -> CommandResult:
         """Handle one command; raises its DomainError when it is refused."""
+        started = time.perf_counter()
+        outcome = "INTERNAL_SERVER_ERROR"
+        try:
+            result = await self._dispatch(command)
+        except DomainError as error:
+            outcome = error.code.value
+            raise
+        else:
+            outcome = "ok"
+            return result
+        finally:
+            self._observed(command, outcome, time.perf_counter() - started)
+
+    def _observed(self, command: Command, outcome: str, seconds: float) -> None:
+        if not self._observers:
+            return
+        observed = CommandOutcome(command=command, outcome=outcome, seconds=seconds)
+        for observer in self._observers:
+            try:
+                observer(observed)
+            except Exception:
+                log.exception("a command observer failed on %s", command.command_id)
+
+    async def _dispatch(self, command: Command) -> CommandResult:
         command = rules.check_command(command)
         if type(command) not in self._handlers:
             raise UnknownCommand(f"no handler is registered for {type(command).__name__}")
@@ -264,9 +306,11 @@ def _bind(middleware: Middleware, call_next: Next) -> Next:
 __all__ = [
     "BusNotRunning",
     "CommandBus",
+    "CommandOutcome",
     "Handler",
     "Middleware",
     "Next",
+    "Observer",
     "UnitOfWork",
     "UnknownCommand",
 ]
