@@ -22,7 +22,7 @@ from domain.commands import Command, CommandResult, OrderCommand
 from domain.errors import DomainError, OrderNotFound
 from domain.events import Event
 from domain.order import Order
-from domain.storage.sql import AppendBatch, HandledCommand, SqlEventStore
+from domain.ports import AppendBatch, EventStore, HandledCommand
 
 log = logging.getLogger("ordergraph.commands")
 
@@ -131,7 +131,7 @@ class CommandBus:
 
     def __init__(
         self,
-        store: SqlEventStore,
+        store: EventStore,
         *,
         middlewares: Sequence[Middleware] = (),
         max_batch: int = 256,

@@ -19,7 +19,7 @@ from domain.commands import (
 from domain.ids import new_order_id
 from domain.middleware import idempotency, logging_middleware
 from domain.order import Order
-from domain.storage.sql import SqlEventStore
+from domain.ports import EventStore
 
 
 async def create_order(
@@ -59,7 +59,7 @@ async def cancel_order(command: CancelOrder, uow: UnitOfWork) -> CommandResult:
 
 
 def build_command_bus(
-    store: SqlEventStore, *, new_id: Callable[[], str] = new_order_id, max_batch: int = 256
+    store: EventStore, *, new_id: Callable[[], str] = new_order_id, max_batch: int = 256
 ) -> CommandBus:
     """A bus with every order handler registered behind logging and idempotency."""
     bus = CommandBus(store, middlewares=(logging_middleware, idempotency), max_batch=max_batch)

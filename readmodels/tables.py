@@ -22,15 +22,8 @@ from sqlalchemy import (
     Table,
 )
 
+from domain.storage.tables import NAMING_CONVENTION
 from readmodels.sqltypes import LineList, Money, UtcDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 
 def new_metadata() -> MetaData:

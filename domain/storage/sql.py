@@ -10,246 +10,30 @@ that commits late with a lower position. The committed signal fires only after t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, insert, select, text
-from sqlalchemy.engine import Row
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.commands import CommandResult
-from domain.errors import ConcurrencyConflict
 from domain.events import Event
-from domain.ports import EventMetadata, RecordedEvent
+from domain.ports import CommitHook, RecordedEvent
 from domain.storage import tables as schema
-from domain.storage.database import Database, padded_chunks
+from domain.storage.batch import EVENT_COLUMNS, SqlAppendBatch, decode_row
+from domain.storage.database import Database
 from domain.storage.pglisten import PgListener
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
+from domain.storage.staging import append_to_stream, run_commit_hooks
 
 # Any 64-bit constant: the key of the advisory lock that serialises appends on PostgreSQL.
 APPEND_LOCK_KEY = 0x6F72646572677261
 NOTIFY_CHANNEL = "ordergraph_events"
 
-_EVENT_COLUMNS = (
-    schema.event.c.position,
-    schema.event.c.stream_id,
-    schema.event.c.version,
-    schema.event.c.type,
-    schema.event.c.schema_version,
-    schema.event.c.payload,
-    schema.event.c.command_id,
-    schema.event.c.correlation_id,
-    schema.event.c.causation_id,
-    schema.event.c.recorded_at,
-)
-
-
-class CommitHook(Protocol):
-    """Work done in the same transaction as an append (for instance a projection kept current
-    in the writer's own transaction)."""
-
-    async def __call__(
-        self, conn: AsyncConnection, head: int, recorded: list[RecordedEvent]
-    ) -> Callable[[], None] | None:
-        """Runs after the events are written, before the commit; `head` is the position the
-        log had before this batch. It must not raise (that would fail the whole batch). What it
-        returns is called once the transaction has committed."""
-        ...
-
-
-_SELECT_COMMANDS = select(schema.command).where(
-    schema.command.c.command_id.in_(bindparam("ids", expanding=True))
-)
-_SELECT_STREAMS = (
-    select(*_EVENT_COLUMNS)
-    .where(schema.event.c.stream_id.in_(bindparam("ids", expanding=True)))
-    .order_by(schema.event.c.stream_id, schema.event.c.version)
-)
-_INSERT_EVENT = insert(schema.event)
-_INSERT_COMMAND = insert(schema.command)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class HandledCommand:
-    """A command that succeeded earlier: its payload's fingerprint and its result."""
-
-    fingerprint: str
-    result: CommandResult
-
-
-@dataclass(frozen=True, slots=True)
-class Mark:
-    """A point in a batch to roll back to when one command of it fails."""
-
-    events: int
-    commands: int
-    versions: dict[str, int]
-
-
-class AppendBatch:
-    """The events and command records staged in one write transaction."""
-
-    def __init__(
-        self, conn: AsyncConnection, head: int, registry: EventRegistry, now: datetime
-    ) -> None:
-        self._conn = conn
-        self._registry = registry
-        self._now = now
-        self.head = head
-        self._event_rows: list[dict[str, Any]] = []
-        self._recorded: list[RecordedEvent] = []
-        self._command_rows: list[dict[str, Any]] = []
-        self._handled: dict[str, HandledCommand] = {}
-        self._versions: dict[str, int] = {}
-        # What `prefetch` read: committed events by stream, stored commands, ids looked up.
-        self._committed: dict[str, list[Event]] = {}
-        self._stored: dict[str, HandledCommand] = {}
-        self._looked_up: set[str] = set()
-
-    @property
-    def last_position(self) -> int:
-        """The position of the last staged event (the head when nothing is staged)."""
-        return self.head + len(self._event_rows)
-
-    @property
-    def recorded(self) -> list[RecordedEvent]:
-        return list(self._recorded)
-
-    async def prefetch(self, command_ids: Iterable[str], stream_ids: Iterable[str]) -> None:
-        """Read, in one query each, the handled commands and the streams a batch will ask for."""
-        ids = list(dict.fromkeys(command_ids))
-        for chunk in padded_chunks(ids):
-            for row in await self._conn.execute(_SELECT_COMMANDS, {"ids": chunk}):
-                self._stored[row.command_id] = _handled(row)
-        self._looked_up.update(ids)
-        streams = [sid for sid in dict.fromkeys(stream_ids) if sid not in self._committed]
-        for sid in streams:
-            self._committed[sid] = []
-        for chunk in padded_chunks(streams):
-            for row in await self._conn.execute(_SELECT_STREAMS, {"ids": chunk}):
-                self._committed[row.stream_id].append(decode_row(self._registry, row).event)
-
-    async def load_stream(self, stream_id: str) -> list[Event]:
-        """The stream's events as of this transaction, staged ones included."""
-        if stream_id not in self._committed:
-            rows = await self._conn.execute(
-                select(*_EVENT_COLUMNS)
-                .where(schema.event.c.stream_id == stream_id)
-                .order_by(schema.event.c.version)
-            )
-            self._committed[stream_id] = [decode_row(self._registry, row).event for row in rows]
-        events = list(self._committed[stream_id])
-        events.extend(r.event for r in self._recorded if r.stream_id == stream_id)
-        self._versions[stream_id] = len(events)
-        return events
-
-    async def stream_version(self, stream_id: str) -> int:
-        """The stream's version as of this transaction (0 when it does not exist)."""
-        if stream_id not in self._versions:
-            version = await self._conn.scalar(
-                select(func.coalesce(func.max(schema.event.c.version), 0)).where(
-                    schema.event.c.stream_id == stream_id
-                )
-            )
-            self._versions[stream_id] = int(version or 0)
-        return self._versions[stream_id]
-
-    def stage(
-        self,
-        stream_id: str,
-        events: Sequence[Event],
-        *,
-        expected_version: int,
-        command_id: str,
-        correlation_id: str | None,
-    ) -> list[RecordedEvent]:
-        """Stage events at the end of a stream that must be at `expected_version`."""
-        actual = self._versions.get(stream_id, 0)
-        if actual != expected_version:
-            raise ConcurrencyConflict(stream_id, expected=expected_version, actual=actual)
-        staged: list[RecordedEvent] = []
-        for offset, event in enumerate(events, start=1):
-            event_type, schema_version, payload = self._registry.encode(event)
-            recorded = RecordedEvent(
-                position=self.last_position + 1,
-                stream_id=stream_id,
-                version=expected_version + offset,
-                event=event,
-                metadata=EventMetadata(
-                    command_id=command_id,
-                    correlation_id=correlation_id,
-                    causation_id=command_id,
-                    recorded_at=self._now,
-                ),
-            )
-            self._event_rows.append(
-                {
-                    "position": recorded.position,
-                    "stream_id": stream_id,
-                    "version": recorded.version,
-                    "type": event_type,
-                    "schema_version": schema_version,
-                    "payload": payload,
-                    "command_id": command_id,
-                    "correlation_id": correlation_id,
-                    "causation_id": command_id,
-                    "recorded_at": self._now,
-                }
-            )
-            self._recorded.append(recorded)
-            staged.append(recorded)
-        self._versions[stream_id] = expected_version + len(events)
-        return staged
-
-    async def find_command(self, command_id: str) -> HandledCommand | None:
-        """A command handled before, in this batch or an earlier commit."""
-        if command_id in self._handled:
-            return self._handled[command_id]
-        if command_id in self._looked_up:
-            return self._stored.get(command_id)
-        row = (
-            await self._conn.execute(
-                select(schema.command).where(schema.command.c.command_id == command_id)
-            )
-        ).first()
-        return None if row is None else _handled(row)
-
-    def remember(self, fingerprint: str, result: CommandResult) -> None:
-        """Record a successful command's result in this transaction, for idempotent retries."""
-        self._handled[result.command_id] = HandledCommand(fingerprint=fingerprint, result=result)
-        self._command_rows.append(
-            {
-                "command_id": result.command_id,
-                "fingerprint": fingerprint,
-                "order_id": result.order_id,
-                "version": result.version,
-                "position": result.position,
-                "recorded_at": self._now,
-            }
-        )
-
-    def mark(self) -> Mark:
-        return Mark(len(self._event_rows), len(self._command_rows), dict(self._versions))
-
-    def rollback(self, mark: Mark) -> None:
-        """Drop everything staged since `mark`."""
-        del self._event_rows[mark.events :]
-        del self._recorded[mark.events :]
-        for row in self._command_rows[mark.commands :]:
-            self._handled.pop(row["command_id"], None)
-        del self._command_rows[mark.commands :]
-        self._versions = mark.versions
-
-    async def flush(self) -> None:
-        if self._event_rows:
-            await self._conn.execute(_INSERT_EVENT, self._event_rows)
-        if self._command_rows:
-            await self._conn.execute(_INSERT_COMMAND, self._command_rows)
+SqlCommitHook = CommitHook[AsyncConnection]
+"""A commit hook of the SQL store: it gets the append transaction's connection."""
 
 
 class SqlEventStore:
@@ -267,7 +51,7 @@ class SqlEventStore:
         self.appended = 0
         """How many events this process has appended since it started."""
         self._listener: PgListener | None = None
-        self._hooks: list[CommitHook] = []
+        self._hooks: list[SqlCommitHook] = []
 
     async def create_schema(self) -> None:
         """Create the tables if missing and set the committed signal to the current head."""
@@ -284,6 +68,7 @@ class SqlEventStore:
             await self._sync_head()
 
     async def stop(self) -> None:
+        """Stop following other processes' commits."""
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
@@ -292,7 +77,7 @@ class SqlEventStore:
         self.committed.notify(await self.head_position())
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AppendBatch]:
+    async def transaction(self) -> AsyncIterator[SqlAppendBatch]:
         """One write transaction; what is staged in it is appended atomically on exit."""
         async with self.db.write() as conn:
             if self.db.dialect == "postgresql":
@@ -300,15 +85,11 @@ class SqlEventStore:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
                 )
             head = await conn.scalar(select(func.coalesce(func.max(schema.event.c.position), 0)))
-            batch = AppendBatch(conn, int(head or 0), self.registry, datetime.now(UTC))
+            batch = SqlAppendBatch(conn, int(head or 0), self.registry, datetime.now(UTC))
             yield batch
             await batch.flush()
             recorded = batch.recorded
-            committed: list[Callable[[], None]] = []
-            if recorded:
-                for hook in self._hooks:
-                    if (then := await hook(conn, batch.head, recorded)) is not None:
-                        committed.append(then)
+            committed = await run_commit_hooks(self._hooks, conn, batch)
             if self.db.dialect == "postgresql" and batch.last_position > batch.head:
                 await conn.execute(
                     text("SELECT pg_notify(:channel, :head)"),
@@ -320,7 +101,7 @@ class SqlEventStore:
         for then in committed:
             then()
 
-    def add_commit_hook(self, hook: CommitHook) -> None:
+    def add_commit_hook(self, hook: SqlCommitHook) -> None:
         """Run `hook` in every append transaction of this process (see CommitHook)."""
         self._hooks.append(hook)
 
@@ -335,14 +116,12 @@ class SqlEventStore:
     ) -> list[RecordedEvent]:
         """Append events to one stream atomically; a version mismatch raises ConcurrencyConflict."""
         async with self.transaction() as batch:
-            current = await batch.stream_version(stream_id)
-            if expected_version is not None and expected_version != current:
-                raise ConcurrencyConflict(stream_id, expected=expected_version, actual=current)
-            return batch.stage(
+            return await append_to_stream(
+                batch,
                 stream_id,
                 events,
-                expected_version=current,
-                command_id=command_id or f"append-{stream_id}-{current}",
+                expected_version=expected_version,
+                command_id=command_id,
                 correlation_id=correlation_id,
             )
 
@@ -350,7 +129,7 @@ class SqlEventStore:
         """One stream's events in version order."""
         async with self.db.read() as conn:
             rows = await conn.execute(
-                select(*_EVENT_COLUMNS)
+                select(*EVENT_COLUMNS)
                 .where(schema.event.c.stream_id == stream_id)
                 .order_by(schema.event.c.version)
             )
@@ -364,7 +143,7 @@ class SqlEventStore:
             return list(islice(tail, start, start + limit))
         async with self.db.read() as conn:
             rows = await conn.execute(
-                select(*_EVENT_COLUMNS)
+                select(*EVENT_COLUMNS)
                 .where(schema.event.c.position > after)
                 .order_by(schema.event.c.position)
                 .limit(limit)
@@ -387,41 +166,4 @@ class SqlEventStore:
             return int(head or 0)
 
 
-def _handled(row: Row[*tuple[Any, ...]]) -> HandledCommand:
-    return HandledCommand(
-        fingerprint=row.fingerprint,
-        result=CommandResult(
-            command_id=row.command_id,
-            order_id=row.order_id,
-            version=row.version,
-            position=row.position,
-        ),
-    )
-
-
-def decode_row(registry: EventRegistry, row: Row[*tuple[Any, ...]]) -> RecordedEvent:
-    recorded_at: datetime = row.recorded_at
-    if recorded_at.tzinfo is None:
-        recorded_at = recorded_at.replace(tzinfo=UTC)
-    return RecordedEvent(
-        position=row.position,
-        stream_id=row.stream_id,
-        version=row.version,
-        event=registry.decode(row.type, row.schema_version, row.payload),
-        metadata=EventMetadata(
-            command_id=row.command_id,
-            correlation_id=row.correlation_id,
-            causation_id=row.causation_id,
-            recorded_at=recorded_at,
-        ),
-    )
-
-
-__all__ = [
-    "APPEND_LOCK_KEY",
-    "NOTIFY_CHANNEL",
-    "AppendBatch",
-    "CommitHook",
-    "HandledCommand",
-    "SqlEventStore",
-]
+__all__ = ["APPEND_LOCK_KEY", "NOTIFY_CHANNEL", "SqlCommitHook", "SqlEventStore"]

@@ -1,0 +1,150 @@
+"""The SQL append batch: what one write transaction stages, read from and written to the tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.commands import CommandResult
+from domain.events import Event
+from domain.ports import EventMetadata, HandledCommand, Mark, RecordedEvent
+from domain.storage import tables as schema
+from domain.storage.database import padded_chunks
+from domain.storage.registry import EventRegistry
+from domain.storage.staging import StagingBatch
+
+EVENT_COLUMNS = (
+    schema.event.c.position,
+    schema.event.c.stream_id,
+    schema.event.c.version,
+    schema.event.c.type,
+    schema.event.c.schema_version,
+    schema.event.c.payload,
+    schema.event.c.command_id,
+    schema.event.c.correlation_id,
+    schema.event.c.causation_id,
+    schema.event.c.recorded_at,
+)
+
+_SELECT_COMMANDS = select(schema.command).where(
+    schema.command.c.command_id.in_(bindparam("ids", expanding=True))
+)
+_SELECT_STREAMS = (
+    select(*EVENT_COLUMNS)
+    .where(schema.event.c.stream_id.in_(bindparam("ids", expanding=True)))
+    .order_by(schema.event.c.stream_id, schema.event.c.version)
+)
+_INSERT_EVENT = insert(schema.event)
+_INSERT_COMMAND = insert(schema.command)
+
+
+class SqlAppendBatch(StagingBatch):
+    """The events and command records staged in one SQL write transaction."""
+
+    def __init__(
+        self, conn: AsyncConnection, head: int, registry: EventRegistry, now: datetime
+    ) -> None:
+        super().__init__(head, now)
+        self._conn = conn
+        self._registry = registry
+        self._event_rows: list[dict[str, Any]] = []
+
+    async def _fetch_streams(self, stream_ids: list[str]) -> dict[str, list[Event]]:
+        found: dict[str, list[Event]] = {}
+        for chunk in padded_chunks(stream_ids):
+            for row in await self._conn.execute(_SELECT_STREAMS, {"ids": chunk}):
+                found.setdefault(row.stream_id, []).append(decode_row(self._registry, row).event)
+        return found
+
+    async def _fetch_commands(self, command_ids: list[str]) -> dict[str, HandledCommand]:
+        found: dict[str, HandledCommand] = {}
+        for chunk in padded_chunks(command_ids):
+            for row in await self._conn.execute(_SELECT_COMMANDS, {"ids": chunk}):
+                found[row.command_id] = _handled(row)
+        return found
+
+    async def _fetch_version(self, stream_id: str) -> int:
+        version = await self._conn.scalar(
+            select(func.coalesce(func.max(schema.event.c.version), 0)).where(
+                schema.event.c.stream_id == stream_id
+            )
+        )
+        return int(version or 0)
+
+    def _staged(self, recorded: list[RecordedEvent]) -> None:
+        for event in recorded:
+            event_type, schema_version, payload = self._registry.encode(event.event)
+            self._event_rows.append(
+                {
+                    "position": event.position,
+                    "stream_id": event.stream_id,
+                    "version": event.version,
+                    "type": event_type,
+                    "schema_version": schema_version,
+                    "payload": payload,
+                    "command_id": event.metadata.command_id,
+                    "correlation_id": event.metadata.correlation_id,
+                    "causation_id": event.metadata.causation_id,
+                    "recorded_at": event.metadata.recorded_at,
+                }
+            )
+
+    def rollback(self, mark: Mark) -> None:
+        super().rollback(mark)
+        del self._event_rows[mark.events :]
+
+    async def flush(self) -> None:
+        """Insert what is staged (the transaction commits after this)."""
+        if self._event_rows:
+            await self._conn.execute(_INSERT_EVENT, self._event_rows)
+        command_rows = [
+            {
+                "command_id": handled.result.command_id,
+                "fingerprint": handled.fingerprint,
+                "order_id": handled.result.order_id,
+                "version": handled.result.version,
+                "position": handled.result.position,
+                "recorded_at": self._now,
+            }
+            for handled in self.handled
+        ]
+        if command_rows:
+            await self._conn.execute(_INSERT_COMMAND, command_rows)
+
+
+def _handled(row: Row[*tuple[Any, ...]]) -> HandledCommand:
+    return HandledCommand(
+        fingerprint=row.fingerprint,
+        result=CommandResult(
+            command_id=row.command_id,
+            order_id=row.order_id,
+            version=row.version,
+            position=row.position,
+        ),
+    )
+
+
+def decode_row(registry: EventRegistry, row: Row[*tuple[Any, ...]]) -> RecordedEvent:
+    """A stored event row as a RecordedEvent (naive timestamps read as UTC)."""
+    recorded_at: datetime = row.recorded_at
+    if recorded_at.tzinfo is None:
+        recorded_at = recorded_at.replace(tzinfo=UTC)
+    return RecordedEvent(
+        position=row.position,
+        stream_id=row.stream_id,
+        version=row.version,
+        event=registry.decode(row.type, row.schema_version, row.payload),
+        metadata=EventMetadata(
+            command_id=row.command_id,
+            correlation_id=row.correlation_id,
+            causation_id=row.causation_id,
+            recorded_at=recorded_at,
+        ),
+    )
+
+
+__all__ = ["EVENT_COLUMNS", "SqlAppendBatch", "decode_row"]
