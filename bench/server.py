@@ -1,8 +1,9 @@
-"""The product's ASGI app with bench-only baseline routes, served the way `ordergraph serve` does.
+"""The product's ASGI app beside bench-only baseline routes, served the way `ordergraph serve` does.
 
 Run only by the benchmark (`python -m bench.server ...`): production never builds these routes.
 The baselines share the product's process, event loop, database file, write lock and read pool,
-so each ratio compares like with like.
+so each ratio compares like with like; they are dispatched before the product's middleware
+(request log, body limit, timeout), so they measure the bare stack, not the product's edge.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, Router
 
 from graph.app import create_app
 from graph.settings import Settings
-from readmodels.runner.runner import PROJECTION_NAMES
+from readmodels.projections import PROJECTION_NAMES
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
+    from starlette.types import Receive, Scope, Send
 
     from graph.bootstrap import Container
     from readmodels.dto import Change
@@ -85,8 +87,22 @@ class Probes:
         return self.commits[index][1] if index < len(self.commits) else None
 
 
-def add_bench_routes(app: Starlette) -> None:
-    """Append the baseline and control routes; they read the container at request time."""
+class BenchApp:
+    """The product app, with `/bench/` paths answered by a bare router in front of it."""
+
+    def __init__(self, product: Starlette, bench: Router) -> None:
+        self.product = product
+        self.bench = bench
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/bench/"):
+            await self.bench(scope, receive, send)
+        else:
+            await self.product(scope, receive, send)
+
+
+def bench_routes(app: Starlette) -> list[Route]:
+    """The baseline and control routes; they read the app's container at request time."""
     probes = Probes()
 
     def container() -> Container:
@@ -158,15 +174,13 @@ def add_bench_routes(app: Starlette) -> None:
         "/bench/freshness": ("POST", freshness),
         "/bench/commit": ("GET", commit_time),
     }
-    for path, (method, handler) in handlers.items():
-        app.router.routes.append(Route(path, handler, methods=[method]))
+    return [Route(path, handler, methods=[method]) for path, (method, handler) in handlers.items()]
 
 
-def build_bench_app(settings: Settings) -> Starlette:
-    """The production app of `settings` plus the bench routes."""
+def build_bench_app(settings: Settings) -> BenchApp:
+    """The production app of `settings`, and the bench routes outside its middleware."""
     app = create_app(settings)
-    add_bench_routes(app)
-    return app
+    return BenchApp(app, Router(routes=bench_routes(app)))
 
 
 def main() -> None:
@@ -196,7 +210,7 @@ def main() -> None:
     )
 
 
-__all__ = ["Probes", "add_bench_routes", "build_bench_app", "main"]
+__all__ = ["BenchApp", "Probes", "bench_routes", "build_bench_app", "main"]
 
 if __name__ == "__main__":
     main()
