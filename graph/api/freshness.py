@@ -1,22 +1,24 @@
-"""Read-your-writes waits (`minPosition`, `timeoutMs`) and the `extensions.freshness` report."""
+"""The projections a read can wait for, and the `extensions.freshness` report of those waits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from strawberry.extensions import SchemaExtension
 
 from domain.errors import ValidationFailed
-from readmodels.runner.runner import PROJECTION_NAMES
+from readmodels.projections import PROJECTION_NAMES
+from readmodels.projections.customer_summaries import CustomerSummariesProjection
+from readmodels.projections.daily_sales import DailySalesProjection
+from readmodels.projections.order_views import OrderViewsProjection
 
 if TYPE_CHECKING:
-    from graph.api.context import Context
+    from graph.settings import Settings
     from readmodels.dto import WaitResult
 
-ORDER_VIEWS = "order_views"
-CUSTOMER_SUMMARIES = "customer_summaries"
-DAILY_SALES = "daily_sales"
+ORDER_VIEWS = OrderViewsProjection.name
+CUSTOMER_SUMMARIES = CustomerSummariesProjection.name
+DAILY_SALES = DailySalesProjection.name
 
 
 class FreshnessLog:
@@ -57,9 +59,8 @@ def require_projection_name(name: str) -> str:
     return name
 
 
-def timeout_seconds(context: Context, timeout_ms: int | None) -> float:
+def timeout_seconds(settings: Settings, timeout_ms: int | None) -> float:
     """`timeoutMs` checked against the server's cap, in seconds (the default when omitted)."""
-    settings = context.settings
     if timeout_ms is None:
         return settings.default_wait_ms / 1000
     if not 0 <= timeout_ms <= settings.max_wait_ms:
@@ -67,18 +68,6 @@ def timeout_seconds(context: Context, timeout_ms: int | None) -> float:
             f"timeoutMs must be between 0 and {settings.max_wait_ms}", field="timeoutMs"
         )
     return timeout_ms / 1000
-
-
-async def wait_for_projections(
-    context: Context, names: Sequence[str], min_position: int | None, timeout_ms: int | None
-) -> None:
-    """Wait until `names` have applied `min_position` (never without one) and log the outcome."""
-    timeout = timeout_seconds(context, timeout_ms)
-    if min_position is None:
-        return
-    result = await context.runner.wait_for(names, min_position, timeout)
-    context.metrics.freshness_waits.labels("stale" if result.stale else "fresh").inc()
-    context.freshness.record(result)
 
 
 class FreshnessExtension(SchemaExtension):
@@ -99,5 +88,4 @@ __all__ = [
     "FreshnessLog",
     "require_projection_name",
     "timeout_seconds",
-    "wait_for_projections",
 ]

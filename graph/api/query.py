@@ -11,7 +11,8 @@ from domain.errors import Forbidden, ValidationFailed
 from domain.rules import check_id
 from graph.api.access import ADMIN, STAFF, may_see_customer, principal, require
 from graph.api.context import Info, given
-from graph.api.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS, wait_for_projections
+from graph.api.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS
+from graph.api.reads import answer
 from graph.api.scalars import Position
 from graph.api.types import (
     Customer,
@@ -51,8 +52,7 @@ async def _order(
 ) -> Order | None:
     caller = principal(info)
     check_id(id, "id")
-    await wait_for_projections(info.context, (ORDER_VIEWS,), given(min_position), given(timeout_ms))
-    view = await info.context.query_bus.ask(GetOrder(order_id=id))
+    view = await answer(info, ORDER_VIEWS, GetOrder(order_id=id), min_position, timeout_ms)
     if view is None or not may_see_customer(caller, view.customer_id):
         return None
     return Order.from_dto(view)
@@ -82,18 +82,14 @@ class Query:
             if wanted_customer not in (None, caller.acting_customer):
                 raise Forbidden("a customer may only list its own orders")
             wanted_customer = strawberry.ID(caller.acting_customer)
-        await wait_for_projections(
-            info.context, (ORDER_VIEWS,), given(min_position), given(timeout_ms)
+        query = ListOrders(
+            customer_id=wanted_customer,
+            status=domain_status(given(status)),
+            first=20 if first is None else first,
+            after=given(after),
+            with_total=asks_for_total(info),
         )
-        page = await info.context.query_bus.ask(
-            ListOrders(
-                customer_id=wanted_customer,
-                status=domain_status(given(status)),
-                first=20 if first is None else first,
-                after=given(after),
-                with_total=asks_for_total(info),
-            )
-        )
+        page = await answer(info, ORDER_VIEWS, query, min_position, timeout_ms)
         return OrderConnection.from_dto(page)
 
     @strawberry.field
@@ -107,10 +103,8 @@ class Query:
         check_id(id, "id")
         if not may_see_customer(principal(info), id):
             return None
-        await wait_for_projections(
-            info.context, (CUSTOMER_SUMMARIES,), given(min_position), given(timeout_ms)
-        )
-        view = await info.context.query_bus.ask(GetCustomer(customer_id=id))
+        query = GetCustomer(customer_id=id)
+        view = await answer(info, CUSTOMER_SUMMARIES, query, min_position, timeout_ms)
         return None if view is None else Customer.from_dto(view)
 
     @strawberry.field
@@ -126,10 +120,8 @@ class Query:
         query = GetSalesReport(
             from_date=_iso_date(from_date, "fromDate"), to_date=_iso_date(to_date, "toDate")
         )
-        await wait_for_projections(
-            info.context, (DAILY_SALES,), given(min_position), given(timeout_ms)
-        )
-        return [DailySales.from_dto(day) for day in await info.context.query_bus.ask(query)]
+        days = await answer(info, DAILY_SALES, query, min_position, timeout_ms)
+        return [DailySales.from_dto(day) for day in days]
 
     @strawberry.field
     async def projections(self, info: Info) -> list[Projection]:

@@ -19,7 +19,8 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from domain.values import OrderStatus as DomainOrderStatus
 from graph.api.context import Info, given
-from graph.api.freshness import ORDER_VIEWS, wait_for_projections
+from graph.api.freshness import ORDER_VIEWS
+from graph.api.reads import answer
 from graph.api.scalars import Position
 from readmodels.dto import (
     CustomerView,
@@ -227,8 +228,7 @@ class Projection:
 
 
 async def _command_result_order(root: CommandResult, info: Info) -> Order | None:
-    await wait_for_projections(info.context, (ORDER_VIEWS,), root.position, None)
-    view = await info.context.query_bus.ask(GetOrder(order_id=root.order_id))
+    view = await answer(info, ORDER_VIEWS, GetOrder(order_id=root.order_id), root.position, None)
     return None if view is None else Order.from_dto(view)
 
 
