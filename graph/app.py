@@ -155,19 +155,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        container = bootstrap(settings, on_batch=metrics.observe_batch)
+        container = bootstrap(
+            settings, on_batch=metrics.observe_batch, on_command=metrics.observe_command
+        )
         try:
             await container.start()
         except BaseException:
             await container.stop()
             raise
         runtime.set(container)
-        metrics.bind(container)
+        metrics.bind(container.store, container.runner)
         log.info("ordergraph started on %s", container.db.dialect)
         try:
             yield
         finally:
-            metrics.bind(None)
+            metrics.unbind()
             await container.stop()
             log.info("ordergraph stopped")
 

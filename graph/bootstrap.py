@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from domain.bus import CommandBus
 from domain.handlers import build_command_bus
 from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from graph.ops.migrate import check, migrate
 from graph.settings import Settings
-from readmodels.dto import BatchApplied
 from readmodels.feed import SharedOrderReads
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.runner.runner import ProjectionRunner
+
+if TYPE_CHECKING:
+    from domain.bus import CommandBus, CommandOutcome
+    from readmodels.dto import BatchApplied
+    from readmodels.projections.base import Projection
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -63,25 +67,41 @@ class Container:
 
 
 def bootstrap(
-    settings: Settings | None = None, *, on_batch: Callable[[BatchApplied], None] | None = None
+    settings: Settings | None = None,
+    *,
+    store: SqlEventStore | None = None,
+    build_bus: Callable[[SqlEventStore], CommandBus] = build_command_bus,
+    projections: Sequence[Projection] | None = None,
+    on_batch: Callable[[BatchApplied], None] | None = None,
+    on_command: Callable[[CommandOutcome], None] | None = None,
 ) -> Container:
     """Wire the service from `settings` (the environment's when omitted); starts nothing.
-    `on_batch` observes every batch the projections commit (for metrics)."""
+
+    The keywords replace one piece each, for tests and tools: `store` (its database becomes the
+    event store's; default: a `SqlEventStore` on `settings.database_url`), `build_bus` (the
+    command bus built on the store), `projections` (default: the service's views). `on_batch`
+    observes every batch the projections commit and `on_command` every command the bus
+    answers (for metrics).
+    """
     settings = settings or Settings.from_env()
-    db = Database(settings.database_url)
+    if store is None:
+        store = SqlEventStore(Database(settings.database_url))
+    db = store.db
     read_db = Database(settings.read_database_url) if settings.read_database_url else db
-    store = SqlEventStore(db)
-    runner = ProjectionRunner(store, read_db, on_batch=on_batch)
+    runner = ProjectionRunner(store, read_db, projections, on_batch=on_batch)
     if read_db is db:
         # Views in the event store's database: keep them current in the writer's transaction.
         store.add_commit_hook(runner.in_writer_transaction())
+    bus = build_bus(store)
+    if on_command is not None:
+        bus.observe(on_command)
     query_bus = build_query_bus(read_db, runner)
     return Container(
         settings=settings,
         db=db,
         read_db=read_db,
         store=store,
-        bus=build_command_bus(store),
+        bus=bus,
         runner=runner,
         query_bus=query_bus,
         order_reads=SharedOrderReads(query_bus),

@@ -1,8 +1,9 @@
 """Prometheus metrics: what the service did and how far behind its views are.
 
-Counters and histograms are updated where things happen (the mutation resolver, the freshness
-wait, the runner's batch observer); gauges for positions, lag, state and open subscriptions
-are read from the running container at scrape time. Each app has its own registry.
+Counters and histograms are updated where things happen (the command bus's observer, the
+freshness wait, the runner's batch observer); gauges for positions, lag, state and open
+subscriptions are read from the running store and runner at scrape time. Each app has its own
+registry.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from readmodels.dto import ProjectionState
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from graph.bootstrap import Container
+    from domain.bus import CommandOutcome
+    from domain.storage.sql import SqlEventStore
     from readmodels.dto import BatchApplied
+    from readmodels.runner.runner import ProjectionRunner
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
@@ -61,9 +64,20 @@ class Metrics:
         self._state = _StateCollector()
         self.registry.register(self._state)
 
-    def bind(self, container: Container | None) -> None:
-        """Read positions, lag and subscriptions from this container (None: not running)."""
-        self._state.container = container
+    def bind(self, store: SqlEventStore, runner: ProjectionRunner) -> None:
+        """Read the log's head and the projections' positions, lag and subscriptions from these."""
+        self._state.sources = store, runner
+
+    def unbind(self) -> None:
+        """Stop reporting positions (the service has stopped)."""
+        self._state.sources = None
+
+    def observe_command(self, observed: CommandOutcome) -> None:
+        """The command bus's observer: every outcome counted, the time of those that commit."""
+        kind = type(observed.command).__name__
+        self.commands.labels(kind, observed.outcome).inc()
+        if observed.outcome == "ok":
+            self.command_seconds.labels(kind).observe(observed.seconds)
 
     def observe_batch(self, batch: BatchApplied) -> None:
         """The runner's `on_batch` observer."""
@@ -76,21 +90,21 @@ class Metrics:
 
 class _StateCollector(Collector):
     def __init__(self) -> None:
-        self.container: Container | None = None
+        self.sources: tuple[SqlEventStore, ProjectionRunner] | None = None
 
     def collect(self) -> Iterator[Metric]:
-        container = self.container
-        if container is None:
+        if self.sources is None:
             return
+        store, runner = self.sources
         appended = CounterMetricFamily(
             "ordergraph_events_appended", "Events appended by this process."
         )
-        appended.add_metric([], container.store.appended)
+        appended.add_metric([], store.appended)
         yield appended
         head = GaugeMetricFamily(
             "ordergraph_head_position", "The last committed position of the event log."
         )
-        head.add_metric([], container.store.committed.head)
+        head.add_metric([], store.committed.head)
         yield head
         position = GaugeMetricFamily(
             "ordergraph_projection_position",
@@ -112,8 +126,8 @@ class _StateCollector(Collector):
             "1 when this process runs the projection (0: it follows another process).",
             labels=["projection"],
         )
-        leading = set(container.runner.leading())
-        for status in container.runner.status():
+        leading = set(runner.leading())
+        for status in runner.status():
             position.add_metric([status.name], status.position)
             lag.add_metric([status.name], status.lag)
             for candidate in ProjectionState:
@@ -123,7 +137,7 @@ class _StateCollector(Collector):
         subscriptions = GaugeMetricFamily(
             "ordergraph_subscriptions_open", "Open subscriptions to view changes."
         )
-        subscriptions.add_metric([], len(container.runner.changes))
+        subscriptions.add_metric([], len(runner.changes))
         yield subscriptions
 
 
