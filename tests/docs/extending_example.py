@@ -29,13 +29,15 @@ from domain.rules import check_text
 from domain.values import OrderStatus
 from graph.api import types
 from graph.api.context import Info
-from graph.api.mutations import Mutation, _dispatch, _envelope
+from graph.api.mutations import Mutation
+from graph.api.mutations.command import dispatch as _dispatch
+from graph.api.mutations.command import envelope as _envelope
+from readmodels.projections import default_projections
 from readmodels.projections.base import Batch, Projection, Tables
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.projections.rowset import RowSet
 from readmodels.queries import Query
 from readmodels.querybus import QueryBus
-from readmodels.runner.runner import default_projections
 from readmodels.sqltypes import UtcDateTime
 from readmodels.tables import new_metadata
 

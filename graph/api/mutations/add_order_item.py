@@ -1,0 +1,53 @@
+"""addOrderItem: one more line on an order."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.commands import AddOrderItem
+from graph.api.context import Info
+from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.inputs import (
+    EXPECTED_VERSION_DESCRIPTION,
+    OrderCommandFields,
+    OrderLineFields,
+    OrderLineInput,
+    coerced,
+    order_line,
+)
+from graph.api.types import CommandResult
+
+
+@coerced
+@strawberry.input
+class AddOrderItemInput:
+    command_id: strawberry.ID | None
+    order_id: strawberry.ID
+    expected_version: int | None = strawberry.field(description=EXPECTED_VERSION_DESCRIPTION)
+    item: OrderLineInput
+
+
+class AddOrderItemFields(OrderCommandFields):
+    """An `AddOrderItemInput` as graphql-core coerced it."""
+
+    item: OrderLineFields
+
+
+async def add_order_item(
+    info: Info,
+    input: Annotated[AddOrderItemFields, strawberry.argument(graphql_type=AddOrderItemInput)],
+) -> CommandResult:
+    return await dispatch(
+        info,
+        AddOrderItem(
+            **envelope(info, input.get("commandId")),
+            order_id=input["orderId"],
+            expected_version=input.get("expectedVersion"),
+            item=order_line(input["item"]),
+        ),
+    )
+
+
+__all__ = ["AddOrderItemFields", "AddOrderItemInput", "add_order_item"]

@@ -1,0 +1,47 @@
+"""cancelOrder (staff): the order will not ship, and why."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.commands import CancelOrder
+from graph.api.access import STAFF
+from graph.api.context import Info
+from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.inputs import OrderCommandFields, coerced
+from graph.api.types import CommandResult
+
+
+@coerced
+@strawberry.input
+class CancelOrderInput:
+    command_id: strawberry.ID | None
+    order_id: strawberry.ID
+    expected_version: int | None
+    reason: str
+
+
+class CancelOrderFields(OrderCommandFields):
+    """A `CancelOrderInput` as graphql-core coerced it."""
+
+    reason: str
+
+
+async def cancel_order(
+    info: Info,
+    input: Annotated[CancelOrderFields, strawberry.argument(graphql_type=CancelOrderInput)],
+) -> CommandResult:
+    return await dispatch(
+        info,
+        CancelOrder(
+            **envelope(info, input.get("commandId"), STAFF),
+            order_id=input["orderId"],
+            expected_version=input.get("expectedVersion"),
+            reason=input["reason"],
+        ),
+    )
+
+
+__all__ = ["CancelOrderFields", "CancelOrderInput", "cancel_order"]

@@ -1,0 +1,54 @@
+"""changeShippingAddress: where an order goes, before it ships."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.commands import ChangeShippingAddress
+from graph.api.context import Info
+from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.inputs import (
+    AddressFields,
+    AddressInput,
+    OrderCommandFields,
+    address,
+    coerced,
+)
+from graph.api.types import CommandResult
+
+
+@coerced
+@strawberry.input
+class ChangeShippingAddressInput:
+    command_id: strawberry.ID | None
+    order_id: strawberry.ID
+    expected_version: int | None
+    shipping_address: AddressInput
+
+
+class ChangeShippingAddressFields(OrderCommandFields):
+    """A `ChangeShippingAddressInput` as graphql-core coerced it."""
+
+    shippingAddress: AddressFields
+
+
+async def change_shipping_address(
+    info: Info,
+    input: Annotated[
+        ChangeShippingAddressFields, strawberry.argument(graphql_type=ChangeShippingAddressInput)
+    ],
+) -> CommandResult:
+    return await dispatch(
+        info,
+        ChangeShippingAddress(
+            **envelope(info, input.get("commandId")),
+            order_id=input["orderId"],
+            expected_version=input.get("expectedVersion"),
+            shipping_address=address(input["shippingAddress"]),
+        ),
+    )
+
+
+__all__ = ["ChangeShippingAddressFields", "ChangeShippingAddressInput", "change_shipping_address"]

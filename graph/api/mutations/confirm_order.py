@@ -1,0 +1,39 @@
+"""confirmOrder (staff): the order is accepted and will be shipped."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.commands import ConfirmOrder
+from graph.api.access import STAFF
+from graph.api.context import Info
+from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.inputs import OrderCommandFields, coerced
+from graph.api.types import CommandResult
+
+
+@coerced
+@strawberry.input
+class ConfirmOrderInput:
+    command_id: strawberry.ID | None
+    order_id: strawberry.ID
+    expected_version: int | None
+
+
+async def confirm_order(
+    info: Info,
+    input: Annotated[OrderCommandFields, strawberry.argument(graphql_type=ConfirmOrderInput)],
+) -> CommandResult:
+    return await dispatch(
+        info,
+        ConfirmOrder(
+            **envelope(info, input.get("commandId"), STAFF),
+            order_id=input["orderId"],
+            expected_version=input.get("expectedVersion"),
+        ),
+    )
+
+
+__all__ = ["ConfirmOrderInput", "confirm_order"]

@@ -1,0 +1,46 @@
+"""removeOrderItem: take the line with one SKU off an order."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.commands import RemoveOrderItem
+from graph.api.context import Info
+from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.inputs import OrderCommandFields, coerced
+from graph.api.types import CommandResult
+
+
+@coerced
+@strawberry.input
+class RemoveOrderItemInput:
+    command_id: strawberry.ID | None
+    order_id: strawberry.ID
+    expected_version: int | None
+    sku: str
+
+
+class RemoveOrderItemFields(OrderCommandFields):
+    """A `RemoveOrderItemInput` as graphql-core coerced it."""
+
+    sku: str
+
+
+async def remove_order_item(
+    info: Info,
+    input: Annotated[RemoveOrderItemFields, strawberry.argument(graphql_type=RemoveOrderItemInput)],
+) -> CommandResult:
+    return await dispatch(
+        info,
+        RemoveOrderItem(
+            **envelope(info, input.get("commandId")),
+            order_id=input["orderId"],
+            expected_version=input.get("expectedVersion"),
+            sku=input["sku"],
+        ),
+    )
+
+
+__all__ = ["RemoveOrderItemFields", "RemoveOrderItemInput", "remove_order_item"]

@@ -1,0 +1,47 @@
+"""shipOrder (staff): a confirmed order leaves with its tracking number."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from domain.commands import ShipOrder
+from graph.api.access import STAFF
+from graph.api.context import Info
+from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.inputs import OrderCommandFields, coerced
+from graph.api.types import CommandResult
+
+
+@coerced
+@strawberry.input
+class ShipOrderInput:
+    command_id: strawberry.ID | None
+    order_id: strawberry.ID
+    expected_version: int | None
+    tracking_number: str
+
+
+class ShipOrderFields(OrderCommandFields):
+    """A `ShipOrderInput` as graphql-core coerced it."""
+
+    trackingNumber: str
+
+
+async def ship_order(
+    info: Info,
+    input: Annotated[ShipOrderFields, strawberry.argument(graphql_type=ShipOrderInput)],
+) -> CommandResult:
+    return await dispatch(
+        info,
+        ShipOrder(
+            **envelope(info, input.get("commandId"), STAFF),
+            order_id=input["orderId"],
+            expected_version=input.get("expectedVersion"),
+            tracking_number=input["trackingNumber"],
+        ),
+    )
+
+
+__all__ = ["ShipOrderFields", "ShipOrderInput", "ship_order"]
