@@ -24,7 +24,7 @@ from graph.http.auth import Role, TokenAuthority, is_loopback
 from graph.http.request_log import LOG_FORMATS, configure_logging, logging_config
 from graph.ops.migrate import SchemaMismatch
 from graph.settings import Settings, SettingsError
-from readmodels.runner.runner import PROJECTION_NAMES
+from readmodels.projections import PROJECTION_NAMES
 
 if TYPE_CHECKING:
     from readmodels.dto import ProjectionStatus

@@ -19,7 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, text
 
 from domain.storage import tables as event_schema
-from readmodels.runner.runner import default_projections
+from readmodels.projections import default_projections
 from readmodels.tables import control_metadata, new_metadata
 
 if TYPE_CHECKING:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from domain.events import EVENT_TYPES
+from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.projections.order_views import OrderViewsProjection
-from readmodels.runner.runner import PROJECTION_NAMES, default_projections
 
 
 def test_order_views_handles_every_event_type() -> None:

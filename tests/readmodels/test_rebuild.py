@@ -12,11 +12,12 @@ from sqlalchemy import inspect
 from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from readmodels.dto import ProjectionState
+from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.projections.customer_summaries import CustomerSummariesProjection
 from readmodels.queries import GetCustomer, GetSalesReport, ListOrders
 from readmodels.querybus import build_query_bus
 from readmodels.runner.checkpoint import save_checkpoint
-from readmodels.runner.runner import PROJECTION_NAMES, ProjectionRunner, default_projections
+from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata
 from tests.support.readmodels import (
     T0,

@@ -13,9 +13,10 @@ from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from readmodels.dto import Change, ProjectionState
 from readmodels.feed import ChangeHub
+from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.projections.base import Batch
 from readmodels.projections.order_views import OrderViewsProjection
-from readmodels.runner.runner import PROJECTION_NAMES, ProjectionRunner, default_projections
+from readmodels.runner.runner import ProjectionRunner
 from tests.support.readmodels import (
     T0,
     append_histories,

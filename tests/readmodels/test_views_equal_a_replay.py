@@ -30,9 +30,10 @@ from domain.order import Order
 from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from domain.values import OrderLine, OrderStatus
+from readmodels.projections import PROJECTION_NAMES
 from readmodels.queries import GetCustomers, GetSalesReport, ListOrders
 from readmodels.querybus import build_query_bus
-from readmodels.runner.runner import PROJECTION_NAMES, ProjectionRunner
+from readmodels.runner.runner import ProjectionRunner
 from tests.support.readmodels import (
     ADDRESS,
     OTHER_ADDRESS,

@@ -33,7 +33,8 @@ from domain.handlers import build_command_bus
 from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from domain.values import Address, OrderLine
-from readmodels.runner.runner import PROJECTION_NAMES, ProjectionRunner, default_projections
+from readmodels.projections import PROJECTION_NAMES, default_projections
+from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata, projection_checkpoint
 
 if TYPE_CHECKING:

@@ -1,0 +1,70 @@
+"""The order view by id: one order, or many in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, select
+
+from domain.values import Address, OrderStatus
+from readmodels.dto import OrderLineView, OrderView
+from readmodels.readers.keyed import rows_by_key
+from readmodels.tables import order_view
+
+if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
+
+    from domain.storage.database import Database
+    from readmodels.queries import GetOrder, GetOrders
+
+_STATUS = {status.value: status for status in OrderStatus}
+
+_ORDER_BY_ID = select(order_view).where(order_view.c.id == bindparam("id"))
+
+
+def order_from_row(row: RowMapping) -> OrderView:
+    """The DTO for one `order_view` row."""
+    return OrderView(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        status=_STATUS[row["status"]],
+        items=tuple(
+            OrderLineView(sku=sku, quantity=qty, unit_price=price, line_total=qty * price)
+            for sku, qty, price in row["items"]
+        ),
+        item_count=row["item_count"],
+        total_amount=row["total_amount"],
+        shipping_address=Address(
+            name=row["ship_name"],
+            line1=row["ship_line1"],
+            line2=row["ship_line2"],
+            city=row["ship_city"],
+            postal_code=row["ship_postal_code"],
+            country=row["ship_country"],
+        ),
+        tracking_number=row["tracking_number"],
+        cancellation_reason=row["cancellation_reason"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+        position=row["position"],
+    )
+
+
+async def get_order(db: Database, query: GetOrder) -> OrderView | None:
+    async with db.read() as conn:
+        row = (await conn.execute(_ORDER_BY_ID, {"id": query.order_id})).mappings().first()
+    return None if row is None else order_from_row(row)
+
+
+async def get_orders(db: Database, query: GetOrders) -> list[OrderView | None]:
+    return await get_orders_by_id(db, query.order_ids)
+
+
+async def get_orders_by_id(db: Database, order_ids: Sequence[str]) -> list[OrderView | None]:
+    rows = await rows_by_key(db, order_view.c.id, order_ids)
+    return [order_from_row(rows[i]) if i in rows else None for i in order_ids]
+
+
+__all__ = ["get_order", "get_orders", "get_orders_by_id", "order_from_row"]

@@ -1,0 +1,221 @@
+"""One projection in this process: where it is, and the task that moves it along the log.
+
+The task reads a batch of events after the slot's position and has the projector apply it in
+one transaction. When caught up it waits on the log's committed signal (with a slow safety
+poll). A batch that raises marks only this projection FAILED; it is retried with capped
+exponential backoff while the others keep going. When the poison event is not the batch's
+first, the good events before it are applied first. On PostgreSQL a slot whose projection
+another process leads only follows that process's checkpoint, and asks for the lead again
+every `lead_interval` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from readmodels.dto import ProjectionState, ProjectionStatus
+from readmodels.projections.base import EventFailed
+from readmodels.runner.checkpoint import read_checkpoint
+from readmodels.tables import new_metadata
+
+if TYPE_CHECKING:
+    from readmodels.projections.base import Projection, Tables
+    from readmodels.runner.leadership import Leadership
+    from readmodels.runner.progress import ProgressWatch
+    from readmodels.runner.projector import Projector
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Timing:
+    """How a slot paces itself: batch size, safety poll, retry backoff, leadership retries."""
+
+    batch_size: int = 500
+    poll_interval: float = 1.0
+    retry_base: float = 0.1
+    retry_cap: float = 30.0
+    lead_interval: float = 1.0
+
+
+@dataclass(eq=False, slots=True, kw_only=True)
+class Slot:
+    """A projection's state in this process and its follow loop."""
+
+    projection: Projection
+    projector: Projector
+    leadership: Leadership
+    progress: ProgressWatch
+    timing: Timing
+    tables: Tables = field(init=False)
+    position: int = 0
+    skipped: set[int] = field(default_factory=set)
+    running: bool = False
+    failed: bool = False
+    last_error: str | None = None
+    rebuilding: bool = False
+    stop_before: int | None = None
+    idle: bool = False
+    leading: bool = False
+    lead_checked_at: float = float("-inf")
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self.tables = self.projection.define(new_metadata(), "")
+
+    @property
+    def name(self) -> str:
+        return self.projection.name
+
+    @property
+    def alive(self) -> bool:
+        """Started, and its task still running."""
+        return self.running and self.task is not None and not self.task.done()
+
+    def current_at(self, head: int) -> bool:
+        """Running, healthy, not rebuilding and exactly at `head`: a batch after `head` may be
+        applied to it in the writer's transaction."""
+        return self.running and self.position == head and not self.failed and not self.rebuilding
+
+    def status(self, head: int) -> ProjectionStatus:
+        """State and lag against the log's `head`."""
+        if not self.running:
+            state = ProjectionState.STOPPED
+        elif self.failed:
+            state = ProjectionState.FAILED
+        elif self.rebuilding:
+            state = ProjectionState.REBUILDING
+        else:
+            state = ProjectionState.RUNNING
+        return ProjectionStatus(
+            name=self.name,
+            state=state,
+            position=self.position,
+            head_position=head,
+            lag=max(0, head - self.position),
+            last_error=self.last_error,
+        )
+
+    def advance(self, position: int) -> None:
+        """Move forward to `position` (never back), waking `wait_for` callers."""
+        if position > self.position:
+            self.position = position
+            self.progress.moved()
+
+    def settle_at(self, checkpoint: int) -> None:
+        """Take the stored checkpoint as the position (a rebuild or another runner moved it)."""
+        if checkpoint > self.position:
+            self.advance(checkpoint)
+        else:
+            self.position = checkpoint
+
+    def skip(self, position: int) -> None:
+        """Pass over the event at `position` from now on."""
+        self.skipped.add(position)
+        self.wake.set()
+
+    def start(self) -> None:
+        """Start following the log from `position`."""
+        self.running = True
+        self.failed, self.last_error, self.stop_before = False, None, None
+        self.task = asyncio.create_task(self._follow(), name=f"projection:{self.name}")
+
+    def halt(self) -> asyncio.Task[None] | None:
+        """Ask the task to stop at a batch boundary (at once when idle); the task to await."""
+        self.running = False
+        self.wake.set()
+        task, self.task = self.task, None
+        if task is not None and self.idle:
+            task.cancel()
+        return task
+
+    def forget_leadership(self) -> None:
+        """After a stop: ask for the lead afresh on the next start."""
+        self.leading, self.lead_checked_at = False, float("-inf")
+
+    async def _follow(self) -> None:
+        delay = self.timing.retry_base
+        while self.running:
+            try:
+                await self._step()
+            except EventFailed as error:
+                self._failed(error)
+                if error.position > self.position + 1:
+                    self.stop_before = error.position  # apply the good events before it first
+                    continue
+            except Exception as error:
+                self._failed(error)
+            else:
+                if self.failed and self.stop_before is None:
+                    logger.info("projection %s recovered at %d", self.name, self.position)
+                    self.failed, self.last_error = False, None
+                delay = self.timing.retry_base
+                continue
+            await self._pause(delay)
+            delay = min(delay * 2, self.timing.retry_cap)
+
+    def _failed(self, error: Exception) -> None:
+        self.failed = True
+        self.last_error = f"{type(error).__name__}: {error}"
+        logger.error("projection %s failed after %d: %s", self.name, self.position, error)
+
+    async def _pause(self, delay: float) -> None:
+        self.idle = True
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), delay)
+        finally:
+            self.idle = False
+
+    async def _leads(self) -> bool:
+        """Whether this process runs the projection now; asks again every `lead_interval`."""
+        now = asyncio.get_running_loop().time()
+        if now - self.lead_checked_at >= self.timing.lead_interval:
+            was_leading = self.leading
+            self.leading = await self.leadership.try_lead(self.name)
+            self.lead_checked_at = now
+            if self.leading and not was_leading:
+                logger.info("this process now runs projection %s", self.name)
+            elif was_leading and not self.leading:
+                logger.warning("this process no longer runs projection %s", self.name)
+        return self.leading
+
+    async def _follow_leader(self) -> None:
+        """Another process runs the projection: track its checkpoint (notifications do it at
+        once; this read is the safety net) until this process may take over."""
+        async with self.projector.db.read() as conn:
+            position = await read_checkpoint(conn, self.name)
+        self.advance(position)
+        await self._pause(self.timing.lead_interval)
+
+    async def _step(self) -> None:
+        if not await self._leads():
+            await self._follow_leader()
+            return
+        self.wake.clear()
+        limit = self.timing.batch_size
+        if self.stop_before is not None:
+            limit = min(limit, self.stop_before - self.position - 1)
+            if limit <= 0:
+                self.stop_before, limit = None, self.timing.batch_size
+        log = self.projector.log
+        self.idle = True
+        try:
+            events = await log.read_all(self.position, limit)
+            if not events:
+                head = log.committed.head
+                await log.committed.wait_beyond(
+                    max(self.position, head), timeout=self.timing.poll_interval
+                )
+                return
+        finally:
+            self.idle = False
+        await self.projector.commit(self, events)
+
+
+__all__ = ["Slot", "Timing"]
