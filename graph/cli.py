@@ -10,27 +10,22 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import NoReturn
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from domain.storage.database import Database, DatabaseUrlError
 from graph.http.auth import Role, TokenAuthority, is_loopback
-from graph.http.request_log import LOG_FORMATS, configure_logging, logging_config
+from graph.http.request_log import LOG_FORMATS, configure_logging
 from graph.ops.migrate import SchemaMismatch
+from graph.ops.terminal import shown_url
 from graph.settings import Settings, SettingsError
 from readmodels.projections import PROJECTION_NAMES
 
-if TYPE_CHECKING:
-    from readmodels.dto import ProjectionStatus
-
 EXIT_USAGE = 2
-REDRAW_SECONDS = 0.1
 
 log = logging.getLogger("ordergraph.cli")
 
@@ -148,159 +143,8 @@ def _settings(parser: argparse.ArgumentParser, database_url: str | None) -> Sett
         try:
             Database(url).write_engine.sync_engine.dispose()
         except (DatabaseUrlError, ArgumentError, ImportError) as error:
-            parser.error(f"bad database URL {_shown(url)!r}: {error}")
+            parser.error(f"bad database URL {shown_url(url)!r}: {error}")
     return settings
-
-
-def _shown(url: str) -> str:
-    """A database URL fit for a terminal or a log: its password masked."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-class ProgressBar:
-    """A one-line progress bar on a terminal stream: events done, rate and time left."""
-
-    def __init__(self, label: str, stream: TextIO, width: int = 30, unit: str = "events") -> None:
-        self._label = label
-        self._unit = unit
-        self._stream = stream
-        self._width = width
-        self._started = time.monotonic()
-        self._drawn = float("-inf")
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self._drawn < REDRAW_SECONDS and done < total:
-            return
-        self._drawn = now
-        elapsed = max(now - self._started, 1e-9)
-        rate = done / elapsed
-        fraction = 1.0 if total <= 0 else min(done / total, 1.0)
-        filled = int(fraction * self._width)
-        left = (total - done) / rate if rate > 0 else 0.0
-        self._stream.write(
-            f"\r{self._label:<20} [{'#' * filled}{'.' * (self._width - filled)}] "
-            f"{done}/{total} {self._unit}  {rate:,.0f}/s  {left:,.1f} s left"
-        )
-        self._stream.flush()
-
-    def finish(self) -> None:
-        self._stream.write("\n")
-        self._stream.flush()
-
-
-def format_status(statuses: Sequence[ProjectionStatus]) -> str:
-    """Projection statuses as an aligned text table."""
-    header = ("PROJECTION", "STATE", "POSITION", "HEAD", "LAG", "LAST ERROR")
-    rows = [
-        (
-            s.name,
-            str(s.state),
-            str(s.position),
-            str(s.head_position),
-            str(s.lag),
-            s.last_error or "",
-        )
-        for s in statuses
-    ]
-    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rows)
-    )
-
-
-async def _rebuild(settings: Settings, names: Sequence[str], stream: TextIO) -> None:
-    from graph.bootstrap import bootstrap
-
-    container = bootstrap(settings)
-    try:
-        await container.prepare()
-        await container.runner.start()
-        for name in names:
-            bar = ProgressBar(name, stream)
-            status = await container.runner.rebuild(name, progress=bar)
-            bar.finish()
-            stream.write(f"{name}: rebuilt up to position {status.position}\n")
-    finally:
-        await container.stop()
-
-
-async def _status(settings: Settings) -> str:
-    from graph.bootstrap import bootstrap
-
-    container = bootstrap(settings)
-    try:
-        await container.prepare()
-        await container.runner.start()
-        # Taken before any await: the checkpoints as stored, not what this process catches up.
-        return format_status(container.runner.status())
-    finally:
-        await container.stop()
-
-
-async def _migrate(settings: Settings) -> str:
-    from graph.bootstrap import bootstrap
-    from graph.ops.migrate import migrate
-
-    container = bootstrap(settings)
-    try:
-        lines = []
-        for db in {
-            id(container.db): container.db,
-            id(container.read_db): container.read_db,
-        }.values():
-            before, after = await migrate(db)
-            change = "already at" if before == after else f"from {before or 'empty'} to"
-            lines.append(f"{_shown(db.url)}: {change} schema revision {after}")
-        return "\n".join(lines)
-    finally:
-        await container.stop()
-
-
-async def _seed(settings: Settings, orders: int, customers: int, stream: TextIO) -> str:
-    from graph.bootstrap import bootstrap
-    from graph.ops.seed import seed
-
-    container = bootstrap(settings)
-    try:
-        await container.start()
-        bar = ProgressBar("seed", stream, unit="orders")
-        report = await seed(container.bus, orders=orders, customers=customers, progress=bar)
-        bar.finish()
-        await container.runner.wait_for(PROJECTION_NAMES, report.last_position, 30)
-        return (
-            f"placed {report.orders} orders for up to {customers} customers "
-            f"({report.commands} commands, head position {report.last_position})"
-        )
-    finally:
-        await container.stop()
-
-
-def _serve(settings: Settings, host: str, port: int, workers: int, log_format: str) -> None:
-    import uvicorn
-
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "loop": "uvloop",
-        "http": "httptools",
-        "lifespan": "on",
-        "ws": "websockets-sansio",
-        "timeout_graceful_shutdown": 30,
-        "log_config": logging_config(log_format),
-    }
-    if workers == 1:
-        from graph.app import create_app
-
-        uvicorn.run(create_app(settings), **options)
-        return
-    # Each worker process builds its app from the environment.
-    os.environ["ORDERGRAPH_DATABASE_URL"] = settings.database_url
-    uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
 
 
 def _token(parser: argparse.ArgumentParser, role: str, subject: str, hours: float) -> int:
@@ -383,28 +227,34 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
                 "(every caller is an admin); listening on loopback only"
             )
+        from graph.ops.maintenance import migrate_databases
+        from graph.ops.serve import serve
+
         if args.workers > 1:
-            print(asyncio.run(_migrate(settings)))
-        _serve(settings, args.host, args.port, args.workers, args.log_format)
+            print(asyncio.run(migrate_databases(settings)))
+        serve(settings, args.host, args.port, args.workers, args.log_format)
         return 0
+    from graph.ops import maintenance
+
     try:
         if args.command == "rebuild":
             names = PROJECTION_NAMES if args.all else (args.name,)
-            asyncio.run(_rebuild(settings, names, sys.stderr))
+            asyncio.run(maintenance.rebuild_projections(settings, names, sys.stderr))
         elif args.command == "migrate":
-            print(asyncio.run(_migrate(settings)))
+            print(asyncio.run(maintenance.migrate_databases(settings)))
         elif args.command == "seed":
-            print(asyncio.run(_seed(settings, args.orders, args.customers, sys.stderr)))
+            seeded = maintenance.seed_demo(settings, args.orders, args.customers, sys.stderr)
+            print(asyncio.run(seeded))
         else:
-            print(asyncio.run(_status(settings)))
+            print(asyncio.run(maintenance.projection_status(settings)))
     except SchemaMismatch as error:
         parser.error(str(error))
     except (OSError, SQLAlchemyError) as error:
-        parser.error(f"cannot use the database {_shown(settings.database_url)!r}: {error}")
+        parser.error(f"cannot use the database {shown_url(settings.database_url)!r}: {error}")
     return 0
 
 
-__all__ = ["ProgressBar", "build_parser", "format_status", "main"]
+__all__ = ["build_parser", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

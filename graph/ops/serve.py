@@ -1,0 +1,36 @@
+"""`ordergraph serve`: the app under uvicorn, in one process or several."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from graph.http.request_log import logging_config
+from graph.settings import Settings
+
+
+def serve(settings: Settings, host: str, port: int, workers: int, log_format: str) -> None:
+    """Serve until stopped; with `workers` > 1 each worker process builds its app from the
+    environment."""
+    import uvicorn
+
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "ws": "websockets-sansio",
+        "timeout_graceful_shutdown": 30,
+        "log_config": logging_config(log_format),
+    }
+    if workers == 1:
+        from graph.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    os.environ["ORDERGRAPH_DATABASE_URL"] = settings.database_url
+    uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
+
+
+__all__ = ["serve"]
