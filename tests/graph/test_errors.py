@@ -165,3 +165,19 @@ async def test_bad_input_names_the_field(sqlite_url: str) -> None:
         error = answer["errors"][0]
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert "quantity" in error["extensions"]["field"]
+
+
+async def test_a_mutation_document_answered_with_no_data_changes_nothing(sqlite_url: str) -> None:
+    async with app_client(sqlite_url) as client:
+        order_id = (await client.create_order())["orderId"]
+        head = await client.head()
+        answer = await client.post(
+            """mutation($id: ID!) {
+              confirmOrder(input: {orderId: $id}) { version }
+              shipOrder(input: {orderId: $id, trackingNumber: ""}) { version }
+            }""",
+            {"id": order_id},
+        )
+        assert answer["data"] is None
+        assert "errors" in answer
+        assert await client.head() == head

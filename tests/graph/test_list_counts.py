@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from domain.storage.database import Database
-from domain.storage.sql import SqlEventStore
 from readmodels.queries import ListOrders
-from readmodels.querybus import build_query_bus
-from readmodels.runner.runner import ProjectionRunner
-from tests.support.graph import app_client
+from tests.support.graph import app_client, running_container
 
 
 async def test_the_count_is_made_only_when_asked_for(sqlite_url: str) -> None:
@@ -27,10 +23,7 @@ async def test_the_count_is_made_only_when_asked_for(sqlite_url: str) -> None:
         )
         assert nested["customer"]["orders"]["totalCount"] == 3
 
-    db = Database(sqlite_url)
-    try:
-        queries = build_query_bus(db, ProjectionRunner(SqlEventStore(db), db))
+    async with running_container(sqlite_url, start=False) as service:
+        queries = service.query_bus
         assert (await queries.ask(ListOrders(first=1, with_total=False))).total_count is None
         assert (await queries.ask(ListOrders(first=1))).total_count == 3
-    finally:
-        await db.dispose()

@@ -9,10 +9,8 @@ import re
 
 import pytest
 
-from domain.storage.database import Database
-from domain.storage.sql import SqlEventStore
 from graph.http.request_log import JsonFormatter, logging_config
-from tests.support.graph import CREATE_ORDER, app_client, order_input
+from tests.support.graph import CREATE_ORDER, app_client, order_input, running_container
 
 
 def sample(metrics: str, name: str, **labels: str) -> float:
@@ -82,12 +80,9 @@ async def test_the_correlation_id_flows_from_the_request_to_events_and_logs(
     batches = [r.getMessage() for r in caplog.records if r.name == "readmodels.runner.runner"]
     assert any("trace-42" in message for message in batches)
 
-    db = Database(sqlite_url)
-    try:
-        (event,) = await SqlEventStore(db).read_stream(order_id)
+    async with running_container(sqlite_url, start=False) as service:
+        (event,) = await service.store.read_stream(order_id)
         assert event.metadata.correlation_id == "trace-42"
-    finally:
-        await db.dispose()
 
 
 def test_json_logs_are_one_object_per_line_with_extras() -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from graph.ops.seed import seed
 from readmodels.queries import GetSalesReport, ListOrders
-from readmodels.querybus import build_query_bus
-from tests.support.readmodels import running_service
+from tests.support.graph import running_container
 
 
 async def test_seed_places_orders_for_the_customers_asked_for(sqlite_url: str) -> None:
     seen: list[tuple[int, int]] = []
-    async with running_service(sqlite_url) as service:
-        db, store, bus, runner = service.db, service.store, service.bus, service.runner
+    async with running_container(sqlite_url) as service:
+        store, bus, runner, queries = service.store, service.bus, service.runner, service.query_bus
         report = await seed(
             bus, orders=60, customers=7, days=30, progress=lambda d, t: seen.append((d, t))
         )
@@ -22,7 +21,6 @@ async def test_seed_places_orders_for_the_customers_asked_for(sqlite_url: str) -
         assert not (
             await runner.wait_for(["order_views", "daily_sales"], report.last_position, 10)
         ).stale
-        queries = build_query_bus(db, runner)
         page = await queries.ask(ListOrders(first=100))
         assert page.total_count == 60
         assert {edge.node.customer_id for edge in page.edges} <= {
