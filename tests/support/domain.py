@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from domain.bus import CommandBus
 from domain.commands import (
@@ -18,13 +21,13 @@ from domain.commands import (
     CancelOrder,
     ChangeShippingAddress,
     Command,
+    CommandResult,
     ConfirmOrder,
     CreateOrder,
-    OrderCommand,
     RemoveOrderItem,
     ShipOrder,
 )
-from domain.errors import OrderNotFound
+from domain.errors import DomainError, ErrorCode
 from domain.events import (
     Event,
     ItemAdded,
@@ -35,13 +38,17 @@ from domain.events import (
     OrderShipped,
     ShippingAddressChanged,
 )
-from domain.order import Order
-from domain.rules import check_command
+from domain.handlers import build_command_bus
+from domain.ports import RecordedEvent
 from domain.storage import tables as schema
 from domain.storage.database import Database
+from domain.storage.memory import MemoryEventStore, MemoryRecords, RecordConflict
 from domain.storage.registry import EventRegistry
 from domain.storage.sql import SqlEventStore
 from domain.values import Address, OrderLine
+
+Store = SqlEventStore | MemoryEventStore
+"""Every event store backend the contract suite runs on."""
 
 NOW = datetime(2025, 3, 14, 15, 9, 26, 535897, tzinfo=UTC)
 ORDER_ID = "order-1"
@@ -152,6 +159,11 @@ def cancelled(order_id: str = ORDER_ID) -> OrderCancelled:
     return OrderCancelled(order_id=order_id, occurred_at=NOW, reason="out of stock")
 
 
+def on_order(*lines: OrderLine) -> tuple[Event, ...]:
+    """The history of an order placed with exactly these lines."""
+    return (placed(lines=lines),)
+
+
 def one_of_each_event(order_id: str = ORDER_ID) -> list[Event]:
     """Every event type once: a codec sample (cancelled after shipped: not a valid history)."""
     return [
@@ -172,35 +184,6 @@ def one_of_each_event(order_id: str = ORDER_ID) -> list[Event]:
         OrderShipped(order_id=order_id, occurred_at=NOW, tracking_number="1Z999"),
         OrderCancelled(order_id=order_id, occurred_at=NOW, reason="never happens after shipping"),
     ]
-
-
-def decide(history: Sequence[Event], command: Command) -> list[Event]:
-    """What the bus and handlers decide, without a database: the input rules, UnitOfWork.get's
-    checks, then the Order's."""
-    command = check_command(command)
-    if isinstance(command, CreateOrder):
-        return [Order.place(command, ORDER_ID)]
-    assert isinstance(command, OrderCommand)
-    if not history:
-        raise OrderNotFound(command.order_id)
-    order = Order.replay(list(history))
-    if command.on_behalf_of is not None and command.on_behalf_of != order.customer_id:
-        raise OrderNotFound(command.order_id)
-    order.check_version(command.expected_version)
-    match command:
-        case AddOrderItem():
-            return [order.add_item(command)]
-        case RemoveOrderItem():
-            return [order.remove_item(command)]
-        case ChangeShippingAddress():
-            return [order.change_shipping_address(command)]
-        case ConfirmOrder():
-            return [order.confirm(command)]
-        case ShipOrder():
-            return [order.ship(command)]
-        case CancelOrder():
-            return [order.cancel(command)]
-    raise TypeError(f"no decision for {type(command).__name__}")
 
 
 @asynccontextmanager
@@ -234,10 +217,120 @@ async def command_rows(store: SqlEventStore) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in rows]
 
 
+async def recorded_command_ids(store: Store) -> list[str]:
+    """The ids of the commands the store holds idempotency records of, by position."""
+    if isinstance(store, SqlEventStore):
+        return [row["command_id"] for row in await command_rows(store)]
+    handled = sorted(store.records.commands.values(), key=lambda h: h.result.position)
+    return [h.result.command_id for h in handled]
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """Where a test's event stores live: a database URL, or (None) memory records that every
+    store the test opens shares, as processes share a database."""
+
+    name: str
+    url: str | None = None
+    records: MemoryRecords = field(default_factory=MemoryRecords)
+
+    @asynccontextmanager
+    async def open(self, registry: EventRegistry | None = None) -> AsyncIterator[Store]:
+        """A store on this backend, closed on exit."""
+        if self.url is None:
+            yield MemoryEventStore(self.records, registry)
+            return
+        async with open_store(self.url, registry) as store:
+            yield store
+
+    @property
+    def refusal(self) -> type[Exception]:
+        """What the backend raises for a batch that breaks a uniqueness rule."""
+        return RecordConflict if self.url is None else IntegrityError
+
+
+# --- staging by hand, for the event-store contract ---------------------------------------
+
+
+class Boom(Exception):
+    """Raised on purpose inside a transaction."""
+
+
+async def stage_then_fail(store: Store, sizes: dict[str, int]) -> None:
+    """Stage `sizes[stream]` events on each new stream in one transaction, then raise Boom."""
+    async with store.transaction() as batch:
+        for stream, size in sizes.items():
+            await batch.stream_version(stream)
+            batch.stage(
+                stream,
+                [placed(stream), *[confirmed(stream)] * (size - 1)],
+                expected_version=0,
+                command_id=f"c-{stream}",
+                correlation_id=None,
+            )
+        raise Boom
+
+
+def positions(events: list[RecordedEvent]) -> list[int]:
+    return [recorded.position for recorded in events]
+
+
+# --- the real bus, in memory: given events / when a command / then events or an error --------
+
+
+async def events_after(given: Iterable[Event], when: Command) -> list[Event]:
+    """The events the real bus and handlers append for `when` on an order (ORDER_ID) whose
+    history is `given`, on an in-memory store; a refusal raises its DomainError."""
+    history = list(given)
+    store = MemoryEventStore()
+    if history:
+        await store.append(ORDER_ID, history)
+    async with running(build_command_bus(store, new_id=lambda: ORDER_ID)) as bus:
+        await bus.dispatch(when)
+    return [recorded.event for recorded in await store.read_all(after=len(history))]
+
+
+async def expect(given: Iterable[Event], when: Command, then: ErrorCode | None) -> None:
+    """`then` None: the command is accepted, one event stamped with its time; else it is
+    refused with that code."""
+    if then is None:
+        events = await events_after(given, when)
+        assert len(events) == 1
+        assert events[0].occurred_at == when.issued_at
+        return
+    with pytest.raises(DomainError) as refused:
+        await events_after(given, when)
+    assert refused.value.code is then, refused.value.message
+
+
+Outcomes = list[CommandResult | BaseException]
+
+
+async def settle(bus: CommandBus, *commands: Command) -> Outcomes:
+    """Dispatch all at once (so they share a batch) and collect results and errors in order."""
+    return list(
+        await asyncio.gather(
+            *(bus.dispatch(command) for command in commands), return_exceptions=True
+        )
+    )
+
+
+def failures(outcomes: Outcomes) -> list[BaseException]:
+    return [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+
+
+def results(outcomes: Outcomes) -> list[CommandResult]:
+    return [outcome for outcome in outcomes if isinstance(outcome, CommandResult)]
+
+
 __all__ = [
     "CUSTOMER_ID",
     "NOW",
     "ORDER_ID",
+    "Backend",
+    "Boom",
+    "Outcomes",
+    "Store",
     "add",
     "address",
     "cancel",
@@ -248,13 +341,21 @@ __all__ = [
     "confirm",
     "confirmed",
     "create",
-    "decide",
+    "events_after",
+    "expect",
+    "failures",
     "line",
+    "on_order",
     "one_of_each_event",
     "open_store",
     "placed",
+    "positions",
+    "recorded_command_ids",
     "remove",
+    "results",
     "running",
+    "settle",
     "ship",
     "shipped",
+    "stage_then_fail",
 ]
