@@ -1,29 +1,37 @@
-"""Browser and Node.js test helpers: Chromium, npm packages in a cache folder, node scripts.
+"""Browser and Node.js test helpers: Chromium, npm packages in a scratch folder, node scripts.
 
-The npm packages the tests use (Playwright's driver, the graphql-ws reference client) are
-installed on first use into `$ORDERGRAPH_NPM_DIR` or `~/.cache/ordergraph/npm`, never into the
-repository. Without Chromium, Node.js or the npm registry these tests skip, except under
-`CI=true`, where they fail.
+Nothing here writes into the user's home or the repository. The npm packages the tests use
+(Playwright's driver, the graphql-ws reference client) are installed on first use into a
+temporary folder of this test process, with npm's own cache beside them, and removed when the
+process ends (a fresh install takes about 2 s). `ORDERGRAPH_NPM_DIR` names a folder to keep them
+in across runs instead. Node scripts, and the Chromium they start, run with `HOME` pointed at an
+empty temporary folder. Without Chromium, Node.js or the npm registry these tests skip, except
+under `CI=true`, where they fail.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import httpx
 import pytest
 
-from graph.http.assets import AssetError, AssetStore, fetch_assets
-
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
 
 JS_DIR = Path(__file__).parent / "js"
 NPM_PACKAGES = {
@@ -34,6 +42,7 @@ NPM_PACKAGES = {
 }
 NPM_TIMEOUT_SECONDS = 300
 STEP_TIMEOUT_SECONDS = 20.0
+SERVE_TIMEOUT_SECONDS = 30.0
 
 
 def running_in_ci() -> bool:
@@ -62,9 +71,33 @@ def node_path() -> str:
     return node
 
 
+@functools.cache
+def scratch_dir() -> Path:
+    """A temporary folder for this test process, removed when it exits."""
+    directory = Path(tempfile.mkdtemp(prefix="ordergraph-tests-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    return directory
+
+
 def npm_dir() -> Path:
+    """Where NPM_PACKAGES are installed: `$ORDERGRAPH_NPM_DIR`, else the scratch folder."""
     configured = os.environ.get("ORDERGRAPH_NPM_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "ordergraph" / "npm"
+    return Path(configured) if configured else scratch_dir() / "npm"
+
+
+def npm_env(directory: Path) -> dict[str, str]:
+    """npm's environment: its cache (and logs) under `directory`, not in ~/.npm."""
+    return {
+        **os.environ,
+        "npm_config_cache": str(directory / ".npm-cache"),
+        "npm_config_update_notifier": "false",
+    }
+
+
+def empty_home() -> Path:
+    """A new, empty folder to be a process's HOME."""
+    home = Path(tempfile.mkdtemp(prefix="home-", dir=scratch_dir()))
+    return home
 
 
 def _installed(directory: Path) -> bool:
@@ -92,6 +125,7 @@ def node_modules() -> Path:
             try:
                 subprocess.run(
                     [npm, "install", "--no-audit", "--no-fund", "--prefix", str(directory), *specs],
+                    env=npm_env(directory),
                     capture_output=True,
                     text=True,
                     timeout=NPM_TIMEOUT_SECONDS,
@@ -104,15 +138,65 @@ def node_modules() -> Path:
     return directory / "node_modules"
 
 
-def graphiql_assets_dir() -> Path:
-    """The default assets folder, filled by `fetch_assets` when it lacks a file."""
-    store = AssetStore()
-    if not store.complete():
+def _without_user_dirs(env: dict[str, str]) -> dict[str, str]:
+    """`env` less the variables that point a process at the user's folders or settings."""
+    return {
+        name: value
+        for name, value in env.items()
+        if not name.startswith(("XDG_", "ORDERGRAPH_", "npm_config_", "NPM_CONFIG_"))
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def ordergraph_command() -> list[str]:
+    """The `ordergraph` console script of this environment (else `python -m graph.cli`)."""
+    script = Path(sys.executable).with_name("ordergraph")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "graph.cli"]
+
+
+@contextlib.contextmanager
+def ordergraph_serve(home: Path, workdir: Path, *args: str) -> Iterator[tuple[str, Path]]:
+    """`ordergraph serve` as a person starts it: a new process in `workdir` (so its SQLite file
+    lands there), `HOME` set to `home`, no ORDERGRAPH_* or XDG_* variables. Yields its base URL
+    and the file that collects its output; stops it with SIGTERM afterwards."""
+    port = _free_port()
+    output = workdir / "serve.log"
+    env = {**_without_user_dirs(dict(os.environ)), "HOME": str(home)}
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            [*ordergraph_command(), "serve", "--port", str(port), *args],
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVE_TIMEOUT_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"ordergraph serve exited: {output.read_text()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"ordergraph serve did not start: {output.read_text()}")
+            time.sleep(0.1)
+        yield base, output
+    finally:
+        process.terminate()
         try:
-            fetch_assets(store.directory)
-        except AssetError as error:
-            unavailable(f"cannot fetch GraphiQL's assets: {error}")
-    return store.directory
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 class NodeScript:
@@ -155,7 +239,9 @@ class NodeScript:
 
 @contextlib.asynccontextmanager
 async def node_script(name: str, *args: str, **env: str) -> AsyncIterator[NodeScript]:
-    """Run tests/support/js/`name` with the cached node_modules on NODE_PATH; kill it after."""
+    """Run tests/support/js/`name` with the installed node_modules on NODE_PATH; kill it after.
+
+    The script (and Chromium) get an empty temporary HOME unless `env` names one."""
     modules = node_modules()
     process = await asyncio.create_subprocess_exec(
         node_path(),
@@ -164,7 +250,12 @@ async def node_script(name: str, *args: str, **env: str) -> AsyncIterator[NodeSc
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "NODE_PATH": str(modules), **env},
+        env={
+            **_without_user_dirs(dict(os.environ)),
+            "HOME": str(empty_home()),
+            "NODE_PATH": str(modules),
+            **env,
+        },
     )
     try:
         yield NodeScript(process)
@@ -178,8 +269,12 @@ __all__ = [
     "NPM_PACKAGES",
     "NodeScript",
     "chromium_path",
-    "graphiql_assets_dir",
+    "empty_home",
     "node_modules",
     "node_script",
+    "npm_env",
+    "ordergraph_command",
+    "ordergraph_serve",
+    "scratch_dir",
     "unavailable",
 ]

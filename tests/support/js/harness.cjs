@@ -40,6 +40,32 @@ async function launchChromium() {
   });
 }
 
+/**
+ * A browser context for one test: Chromium's profile (--user-data-dir) in
+ * $CHROMIUM_USER_DATA_DIR when set (a fresh folder the test made), else Playwright's own
+ * temporary one. With `offline`, host names other than 127.0.0.1 do not even resolve. Returns
+ * { context, close }.
+ */
+async function openContext({ offline = false } = {}) {
+  const { chromium } = require("playwright-core");
+  const args = offline
+    ? [...CHROMIUM_FLAGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+    : CHROMIUM_FLAGS;
+  const options = {
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    headless: true,
+    args,
+  };
+  const profile = process.env.CHROMIUM_USER_DATA_DIR;
+  if (profile) {
+    const context = await chromium.launchPersistentContext(profile, options);
+    return { context, close: () => context.close() };
+  }
+  const browser = await chromium.launch(options);
+  const context = await browser.newContext();
+  return { context, close: () => browser.close() };
+}
+
 /** Run `main`, then exit 0; on an error print it and exit 1. */
 function run(main) {
   main().then(
@@ -51,4 +77,4 @@ function run(main) {
   );
 }
 
-module.exports = { command, emit, launchChromium, run };
+module.exports = { command, emit, launchChromium, openContext, run };
