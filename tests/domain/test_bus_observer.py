@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -11,20 +10,7 @@ from domain.bus import CommandBus, CommandOutcome, UnknownCommand
 from domain.commands import Command
 from domain.errors import OrderNotFound, ValidationFailed
 from domain.handlers import build_command_bus
-from domain.storage.sql import SqlEventStore
-from tests.support.domain import NOW, command_id, confirm, create, line, open_store, running
-
-
-@pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[SqlEventStore]:
-    async with open_store(sqlite_url) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def bus(store: SqlEventStore) -> AsyncIterator[CommandBus]:
-    async with running(build_command_bus(store)) as started:
-        yield started
+from tests.support.domain import NOW, Store, command_id, confirm, create, line
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,7 +41,7 @@ async def test_every_dispatch_is_observed_once_with_its_outcome(bus: CommandBus)
 
 
 async def test_a_command_refused_when_the_bus_is_stopped_is_observed(
-    store: SqlEventStore,
+    store: Store,
 ) -> None:
     bus = build_command_bus(store)
     seen: list[CommandOutcome] = []
