@@ -134,7 +134,12 @@ async def test_graphiql_loads_every_file_from_the_package_with_an_empty_cache(
             response = await client.http.get(url)
             assert response.status_code == 200, url
             assert "immutable" in response.headers["cache-control"]
+            assert response.headers["content-encoding"] == "gzip"
             by_url[url].check(response.content)  # the bytes the page's integrity hash names
+            plain = await client.http.get(url, headers={"accept-encoding": "identity"})
+            assert "content-encoding" not in plain.headers
+            assert plain.headers["content-type"] == response.headers["content-type"]
+            by_url[url].check(plain.content)
         for other in ("react@18.2.0/package.json", "react@18.2.0/LICENSE", "manifest.json"):
             assert (await client.http.get(f"/assets/{other}")).status_code == 404
     assert not cache.exists()  # the cache was not needed, nor written
