@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +19,7 @@ from domain.events import Event
 from domain.ports import CommitHook, HandledCommand, Mark, RecordedEvent
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
-from domain.storage.staging import StagingBatch, append_to_stream, run_commit_hooks
+from domain.storage.staging import StagingBatch, StagingStore, run_commit_hooks
 
 MemoryCommitHook = CommitHook[None]
 """A commit hook of the memory store: there is no transaction handle, so it gets None."""
@@ -113,18 +113,18 @@ class MemoryAppendBatch(StagingBatch):
             self._records.commands[handled.result.command_id] = handled
 
 
-class MemoryEventStore:
+class MemoryEventStore(StagingStore[None]):
     """The event store in memory: for tests and for trying the service without a database."""
 
     def __init__(
         self, records: MemoryRecords | None = None, registry: EventRegistry | None = None
     ) -> None:
+        super().__init__()
         self.records = records or MemoryRecords()
         self.registry = registry or EventRegistry()
         self.committed = CommitSignal(len(self.records.events))
         self.appended = 0
         """How many events this store has appended since it was made."""
-        self._hooks: list[MemoryCommitHook] = []
 
     async def start(self) -> None:
         """Catch the committed signal up with commits made through other stores."""
@@ -148,30 +148,6 @@ class MemoryEventStore:
         self.committed.notify(batch.last_position)
         for then in committed:
             then()
-
-    def add_commit_hook(self, hook: MemoryCommitHook) -> None:
-        """Run `hook` in every append transaction of this store (see CommitHook)."""
-        self._hooks.append(hook)
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[Event],
-        *,
-        expected_version: int | None = None,
-        command_id: str | None = None,
-        correlation_id: str | None = None,
-    ) -> list[RecordedEvent]:
-        """Append events to one stream atomically; a version mismatch raises ConcurrencyConflict."""
-        async with self.transaction() as batch:
-            return await append_to_stream(
-                batch,
-                stream_id,
-                events,
-                expected_version=expected_version,
-                command_id=command_id,
-                correlation_id=correlation_id,
-            )
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         """One stream's events in version order."""

@@ -10,7 +10,7 @@ that commits late with a lower position. The committed signal fires only after t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from itertools import islice
@@ -18,7 +18,6 @@ from itertools import islice
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.events import Event
 from domain.ports import CommitHook, RecordedEvent
 from domain.storage import tables as schema
 from domain.storage.batch import EVENT_COLUMNS, SqlAppendBatch, decode_row
@@ -26,7 +25,7 @@ from domain.storage.database import Database
 from domain.storage.pglisten import PgListener
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
-from domain.storage.staging import append_to_stream, run_commit_hooks
+from domain.storage.staging import StagingStore, run_commit_hooks
 
 # Any 64-bit constant: the key of the advisory lock that serialises appends on PostgreSQL.
 APPEND_LOCK_KEY = 0x6F72646572677261
@@ -36,12 +35,13 @@ SqlCommitHook = CommitHook[AsyncConnection]
 """A commit hook of the SQL store: it gets the append transaction's connection."""
 
 
-class SqlEventStore:
+class SqlEventStore(StagingStore[AsyncConnection]):
     """The event store on one SQLAlchemy database (SQLite or PostgreSQL)."""
 
     def __init__(
         self, db: Database, registry: EventRegistry | None = None, *, tail_size: int = 4096
     ) -> None:
+        super().__init__()
         self.db = db
         self.registry = registry or EventRegistry()
         # The events this process committed last, contiguous: projections that follow the head
@@ -51,7 +51,6 @@ class SqlEventStore:
         self.appended = 0
         """How many events this process has appended since it started."""
         self._listener: PgListener | None = None
-        self._hooks: list[SqlCommitHook] = []
 
     async def create_schema(self) -> None:
         """Create the tables if missing and set the committed signal to the current head."""
@@ -100,30 +99,6 @@ class SqlEventStore:
         self.committed.notify(batch.last_position)
         for then in committed:
             then()
-
-    def add_commit_hook(self, hook: SqlCommitHook) -> None:
-        """Run `hook` in every append transaction of this process (see CommitHook)."""
-        self._hooks.append(hook)
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[Event],
-        *,
-        expected_version: int | None = None,
-        command_id: str | None = None,
-        correlation_id: str | None = None,
-    ) -> list[RecordedEvent]:
-        """Append events to one stream atomically; a version mismatch raises ConcurrencyConflict."""
-        async with self.transaction() as batch:
-            return await append_to_stream(
-                batch,
-                stream_id,
-                events,
-                expected_version=expected_version,
-                command_id=command_id,
-                correlation_id=correlation_id,
-            )
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         """One stream's events in version order."""

@@ -8,8 +8,9 @@ then live here until the backend writes them on commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from domain.commands import CommandResult
 from domain.errors import ConcurrencyConflict
@@ -166,26 +167,42 @@ async def run_commit_hooks(
     return committed
 
 
-async def append_to_stream(
-    batch: AppendBatch,
-    stream_id: str,
-    events: Sequence[Event],
-    *,
-    expected_version: int | None,
-    command_id: str | None,
-    correlation_id: str | None,
-) -> list[RecordedEvent]:
-    """Stage events on one stream at its current version, or at `expected_version` if given."""
-    current = await batch.stream_version(stream_id)
-    if expected_version is not None and expected_version != current:
-        raise ConcurrencyConflict(stream_id, expected=expected_version, actual=current)
-    return batch.stage(
-        stream_id,
-        events,
-        expected_version=current,
-        command_id=command_id or f"append-{stream_id}-{current}",
-        correlation_id=correlation_id,
-    )
+class StagingStore(Generic[TxT]):
+    """What every store does the same way on top of its own `transaction()`: one-stream appends
+    and the commit hooks it keeps (`TxT` is the handle its hooks get)."""
+
+    def __init__(self) -> None:
+        self._hooks: list[CommitHook[TxT]] = []
+
+    def transaction(self) -> AbstractAsyncContextManager[AppendBatch]:
+        """One write transaction; what is staged in it is appended atomically on exit."""
+        raise NotImplementedError
+
+    def add_commit_hook(self, hook: CommitHook[TxT]) -> None:
+        """Run `hook` in every append transaction of this store (see CommitHook)."""
+        self._hooks.append(hook)
+
+    async def append(
+        self,
+        stream_id: str,
+        events: Sequence[Event],
+        *,
+        expected_version: int | None = None,
+        command_id: str | None = None,
+        correlation_id: str | None = None,
+    ) -> list[RecordedEvent]:
+        """Append events to one stream atomically; a version mismatch raises ConcurrencyConflict."""
+        async with self.transaction() as batch:
+            current = await batch.stream_version(stream_id)
+            if expected_version is not None and expected_version != current:
+                raise ConcurrencyConflict(stream_id, expected=expected_version, actual=current)
+            return batch.stage(
+                stream_id,
+                events,
+                expected_version=current,
+                command_id=command_id or f"append-{stream_id}-{current}",
+                correlation_id=correlation_id,
+            )
 
 
-__all__ = ["StagingBatch", "append_to_stream", "run_commit_hooks"]
+__all__ = ["StagingBatch", "StagingStore", "run_commit_hooks"]
