@@ -25,7 +25,7 @@ from readmodels.queries import (
     ListProjections,
     Query,
 )
-from readmodels.querybus import QueryBus, build_query_bus
+from readmodels.querybus import QueryBus
 from tests.support.readmodels import ADDRESS, T0, Service, running_service
 
 LINE = OrderLine(sku="A", quantity=3, unit_price=Decimal("2.50"))
@@ -41,7 +41,7 @@ class World:
 async def world(database_url: str) -> AsyncIterator[World]:
     async with running_service(database_url) as service:
         order_ids = await _place_orders(service)
-        yield World(queries=build_query_bus(service.db, service.runner), order_ids=order_ids)
+        yield World(queries=service.query_bus, order_ids=order_ids)
 
 
 async def _place_orders(service: Service) -> list[str]:

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import inspect
 
-from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from readmodels.dto import ProjectionState
 from readmodels.projections import PROJECTION_NAMES, default_projections
@@ -26,6 +25,7 @@ from tests.support.readmodels import (
     dump,
     live_tables,
     order_history,
+    running_service,
 )
 
 ORDERS = 300
@@ -33,16 +33,10 @@ ORDERS = 300
 
 @pytest.fixture
 async def runner(database_url: str) -> AsyncIterator[ProjectionRunner]:
-    db = Database(database_url)
-    store = SqlEventStore(db)
-    await store.create_schema()
-    await append_histories(store, ORDERS)
-    runner = ProjectionRunner(store, db, batch_size=100)
-    await runner.start()
-    assert not (await runner.wait_for(PROJECTION_NAMES, ORDERS * 5, 10)).stale
-    yield runner
-    await runner.stop()
-    await db.dispose()
+    async with running_service(database_url) as service:
+        await append_histories(service.store, ORDERS)
+        assert not (await service.runner.wait_for(PROJECTION_NAMES, ORDERS * 5, 10)).stale
+        yield service.runner
 
 
 async def _read_in_a_loop(runner: ProjectionRunner, stop: asyncio.Event) -> set[ProjectionState]:

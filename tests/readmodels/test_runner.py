@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,50 +13,15 @@ from domain.storage.sql import SqlEventStore
 from readmodels.dto import Change, ProjectionState
 from readmodels.feed import ChangeHub
 from readmodels.projections import PROJECTION_NAMES, default_projections
-from readmodels.projections.base import Batch
-from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.runner.runner import ProjectionRunner
 from tests.support.readmodels import (
     T0,
+    PoisonedOrderViews,
     append_histories,
     assert_views_equal_replay,
     order_history,
+    running_service,
 )
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
-    from domain.ports import RecordedEvent
-    from readmodels.projections.base import Tables
-
-
-class PoisonedOrderViews(OrderViewsProjection):
-    """order_views that raises on the event at `poison` while `poison` is set."""
-
-    def __init__(self, poison: int | None) -> None:
-        self.poison = poison
-
-    def batch(self, tables: Tables) -> Batch:
-        return _PoisonedBatch(super().batch(tables), self)
-
-
-class _PoisonedBatch(Batch):
-    def __init__(self, inner: Batch, projection: PoisonedOrderViews) -> None:
-        self.inner = inner
-        self.projection = projection
-
-    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        await self.inner.load(conn, events)
-
-    def apply(self, recorded: RecordedEvent) -> None:
-        if recorded.position == self.projection.poison:
-            raise RuntimeError("poison")
-        self.inner.apply(recorded)
-
-    async def flush(self, conn: AsyncConnection) -> None:
-        await self.inner.flush(conn)
 
 
 @pytest.fixture
@@ -80,6 +44,8 @@ async def _wait_until(condition: object, timeout: float = 5.0) -> None:
 async def test_a_poison_event_fails_one_projection_and_a_fix_resumes_it(
     store: SqlEventStore,
 ) -> None:
+    """The runner's own catch-up and retry path: a runner built alone (no in-writer hook) on a
+    log appended beforehand."""
     head = await append_histories(store, 40)
     poisoned = PoisonedOrderViews(poison=73)
     others = default_projections()[1:]
@@ -112,6 +78,8 @@ async def test_a_poison_event_fails_one_projection_and_a_fix_resumes_it(
 
 
 async def test_an_operator_can_skip_a_poison_event(store: SqlEventStore) -> None:
+    """The runner's own catch-up and retry path, and a rebuild: runners built alone (no
+    in-writer hook) on a log appended beforehand."""
     head = await append_histories(store, 10)
     poisoned = PoisonedOrderViews(poison=12)  # an ItemAdded of the third order
     runner = ProjectionRunner(store, store.db, [poisoned], retry_base=5, retry_cap=5)
@@ -137,11 +105,10 @@ async def test_an_operator_can_skip_a_poison_event(store: SqlEventStore) -> None
 
 
 async def test_wait_for_returns_soon_after_the_commit_and_says_when_stale(
-    store: SqlEventStore,
+    database_url: str,
 ) -> None:
-    runner = ProjectionRunner(store, store.db)
-    await runner.start()
-    try:
+    async with running_service(database_url) as service:
+        runner, store = service.runner, service.store
         waiting = asyncio.create_task(runner.wait_for(PROJECTION_NAMES, 5, 5))
         await asyncio.sleep(0.05)
         assert not waiting.done()
@@ -157,17 +124,14 @@ async def test_wait_for_returns_soon_after_the_commit_and_says_when_stale(
         assert stale.reached == {"daily_sales": 5}
         with pytest.raises(ValueError, match="unknown projection"):
             await runner.wait_for(["nope"], 1, 0)
-    finally:
-        await runner.stop()
     assert not runner.alive
     assert {s.state for s in runner.status()} == {ProjectionState.STOPPED}
 
 
-async def test_changes_name_the_orders_each_committed_batch_touched(store: SqlEventStore) -> None:
-    runner = ProjectionRunner(store, store.db)
-    await runner.start()
-    assert runner.alive
-    try:
+async def test_changes_name_the_orders_each_committed_batch_touched(database_url: str) -> None:
+    async with running_service(database_url) as service:
+        runner, store = service.runner, service.store
+        assert runner.alive
         async with runner.changes.subscribe() as changes:
             await store.append("o-1", order_history("o-1", "c", T0, 1)[:1])
             seen: dict[str, Change] = {}
@@ -177,8 +141,6 @@ async def test_changes_name_the_orders_each_committed_batch_touched(store: SqlEv
             assert {c.order_ids for c in seen.values()} == {frozenset({"o-1"})}
             assert {c.position for c in seen.values()} == {1}
         assert len(runner.changes) == 0
-    finally:
-        await runner.stop()
 
 
 async def test_a_full_subscription_drops_its_oldest_change() -> None:
@@ -193,26 +155,25 @@ async def test_a_full_subscription_drops_its_oldest_change() -> None:
     assert subscription.dropped == 1
 
 
-async def test_views_can_live_in_a_separate_database(
-    store: SqlEventStore, tmp_path: object
-) -> None:
-    views = Database(f"sqlite+aiosqlite:///{tmp_path}/views.db")
-    head = await append_histories(store, 20)
-    runner = ProjectionRunner(store, views, batch_size=30)
-    await runner.start()
-    try:
+async def test_views_can_live_in_a_separate_database(database_url: str, tmp_path: object) -> None:
+    """Production wiring with a views database of its own: no in-writer hook there, so the
+    runner's tasks keep the views (this is the path such a deployment runs)."""
+    views_url = f"sqlite+aiosqlite:///{tmp_path}/views.db"
+    async with running_service(database_url, read_url=views_url) as service:
+        runner, store, views = service.runner, service.store, service.read_db
+        assert views is not service.db
+        head = await append_histories(store, 20)
         assert not (await runner.wait_for(PROJECTION_NAMES, head, 5)).stale
         await store.append("late", order_history("late", "c", T0, 2))
         assert not (await runner.wait_for(PROJECTION_NAMES, head + 5, 5)).stale
         await assert_views_equal_replay(runner, store, views)
         assert (await runner.rebuild("customer_summaries")).position == head + 5
         await assert_views_equal_replay(runner, store, views)
-    finally:
-        await runner.stop()
-        await views.dispose()
 
 
 async def test_a_restarted_runner_resumes_from_its_checkpoints(store: SqlEventStore) -> None:
+    """The runner's own catch-up path: runners built alone (no in-writer hook), restarted over
+    a log that grew while none ran."""
     head = await append_histories(store, 10)
     first = ProjectionRunner(store, store.db, batch_size=7)
     await first.start()

@@ -1,4 +1,5 @@
-"""Shared pieces of the read-side tests: histories, replays, table dumps, and a crash child.
+"""Shared pieces of the read-side tests: histories, replays, table dumps, the service as
+production wires it, a poisoned projection, and a crash child.
 
 Run as `python -m tests.support.readmodels URL BATCH_SIZE` it is the child process of the
 exactly-once crash test: it starts the projection runner on URL, prints `started`, and prints
@@ -9,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, select
 
-from domain.bus import CommandBus
 from domain.events import (
     Event,
     ItemAdded,
@@ -29,16 +28,21 @@ from domain.events import (
     OrderShipped,
     ShippingAddressChanged,
 )
-from domain.handlers import build_command_bus
 from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from domain.values import Address, OrderLine
+from graph.bootstrap import Container, bootstrap
+from graph.settings import Settings
 from readmodels.projections import PROJECTION_NAMES, default_projections
+from readmodels.projections.base import Batch
+from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata, projection_checkpoint
 
 if TYPE_CHECKING:
-    from domain.ports import EventLog
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from domain.ports import EventLog, RecordedEvent
     from readmodels.projections.base import Projection, Tables
 
 T0 = datetime(2024, 3, 1, 21, 0, tzinfo=UTC)
@@ -197,6 +201,9 @@ async def drop_everything(db: Database) -> None:
 
 
 async def _child(url: str, batch_size: int) -> None:
+    """The runner alone, catching up from its checkpoints on a log appended beforehand: the
+    path a crash recovers through (no writer, so no in-writer hook), in batches of
+    `batch_size`."""
     db = Database(url)
     store = SqlEventStore(db)
     await store.create_schema()
@@ -209,33 +216,50 @@ async def _child(url: str, batch_size: int) -> None:
     await db.dispose()
 
 
-if __name__ == "__main__":
-    asyncio.run(_child(sys.argv[1], int(sys.argv[2])))
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Service:
-    """The write and read sides of one database, started: what most read-side tests need."""
-
-    db: Database
-    store: SqlEventStore
-    bus: CommandBus
-    runner: ProjectionRunner
+Service = Container
+"""A started service, as production wires it (what most read-side tests need)."""
 
 
 @asynccontextmanager
-async def running_service(url: str) -> AsyncIterator[Service]:
-    """A store, a started bus and a started runner with the default projections on `url`."""
-    db = Database(url)
-    store = SqlEventStore(db)
-    await store.create_schema()
-    bus = build_command_bus(store)
-    runner = ProjectionRunner(store, db)
-    await bus.start()
-    await runner.start()
+async def running_service(
+    url: str, *, read_url: str | None = None, **overrides: Any
+) -> AsyncIterator[Service]:
+    """The service on `url` (its views on `read_url` when given) as `graph.bootstrap` wires
+    it, in-writer hook included, started; stopped afterwards. `overrides` go to `bootstrap`."""
+    container = bootstrap(Settings(database_url=url, read_database_url=read_url), **overrides)
     try:
-        yield Service(db=db, store=store, bus=bus, runner=runner)
+        await container.start()
+        yield container
     finally:
-        await runner.stop()
-        await bus.stop()
-        await db.dispose()
+        await container.stop()
+
+
+class PoisonedOrderViews(OrderViewsProjection):
+    """order_views that raises on the event at `poison` while `poison` is set."""
+
+    def __init__(self, poison: int | None) -> None:
+        self.poison = poison
+
+    def batch(self, tables: Tables) -> Batch:
+        return _PoisonedBatch(super().batch(tables), self)
+
+
+class _PoisonedBatch(Batch):
+    def __init__(self, inner: Batch, projection: PoisonedOrderViews) -> None:
+        self.inner = inner
+        self.projection = projection
+
+    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+        await self.inner.load(conn, events)
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        if recorded.position == self.projection.poison:
+            raise RuntimeError("poison")
+        self.inner.apply(recorded)
+
+    async def flush(self, conn: AsyncConnection) -> None:
+        await self.inner.flush(conn)
+
+
+if __name__ == "__main__":
+    asyncio.run(_child(sys.argv[1], int(sys.argv[2])))

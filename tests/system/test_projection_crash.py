@@ -1,4 +1,8 @@
-"""Exactly-once under crash: a child process running the projections is killed at random."""
+"""Exactly-once under crash: a child process running the projections is killed at random.
+
+This holds the runner's own catch-up path on purpose: the child is the runner alone, catching
+up from its checkpoints on a log written beforehand, as a restarted process does.
+"""
 
 from __future__ import annotations
 
