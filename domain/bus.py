@@ -154,8 +154,10 @@ class CommandBus:
         self._handlers[command_type] = handler
 
     def observe(self, observer: Observer) -> None:
-        """Call `observer` once per dispatch with its outcome (refusals by the input rules
-        included); an observer that raises is logged and never fails the dispatch."""
+        """Call `observer` once per dispatch with its outcome, refusals by the input rules
+        included (an error that is not a DomainError, or a caller cancelled while it waits,
+        counts as "INTERNAL_SERVER_ERROR"). An observer that raises is logged, never fails the
+        dispatch."""
         self._observers.append(observer)
 
     @property
