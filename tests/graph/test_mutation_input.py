@@ -1,8 +1,9 @@
 """Mutations build their commands from graphql-core's coerced input, not Strawberry's classes.
 
-The commands the handlers receive must be the ones the Strawberry input classes used to build
-(Decimal money, str ids, None for what the client left out), the conversion must really be
-skipped, and bad input and callers must still get the same codes in the same order.
+The handlers receive the command each input describes (Decimal money, str ids, None for what
+the client left out, a fresh id for a missing commandId), the input is handed over as
+graphql-core coerced it (no field-by-field conversion), and refused input or callers get their
+codes before anything reaches a handler.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from tests.support.graph import Client, error_codes
 
 SECRET = "a-test-signing-secret-of-32-bytes!!"
 AUTHORITY = TokenAuthority(SECRET)
-REQUEST_ID = "fastpath-1"
+REQUEST_ID = "mutation-input-1"
 ISSUED = datetime(2024, 1, 1, tzinfo=UTC)
 
 CREATE = """mutation($input: CreateOrderInput!) {
@@ -141,7 +142,7 @@ def envelope(command_id: str) -> dict[str, Any]:
     return {"command_id": command_id, "issued_at": ISSUED, "correlation_id": REQUEST_ID}
 
 
-async def test_each_mutation_builds_the_command_the_input_classes_built(sqlite_url: str) -> None:
+async def test_each_mutation_sends_the_command_its_input_describes(sqlite_url: str) -> None:
     async with recorded_app(sqlite_url) as (client, seen):
         created = await send(
             client,
@@ -228,7 +229,7 @@ async def test_each_mutation_builds_the_command_the_input_classes_built(sqlite_u
     assert type(placed.shipping_address.postal_code) is str
 
 
-async def test_the_input_is_not_converted_field_by_field(
+async def test_the_input_reaches_the_resolver_as_graphql_core_coerced_it(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     convert = strawberry.types.arguments.convert_argument
@@ -266,7 +267,9 @@ async def test_the_input_is_not_converted_field_by_field(
     ]
 
 
-async def test_bad_input_and_callers_get_the_same_codes(sqlite_url: str) -> None:
+async def test_refused_input_and_callers_get_their_codes_and_reach_no_handler(
+    sqlite_url: str,
+) -> None:
     alice, staff = bearer(Role.CUSTOMER, "alice"), bearer(Role.STAFF, "sam")
     zero = [{"sku": "A", "quantity": 0, "unitPrice": "1.00"}]
     valid = {"customerId": "alice", "items": LINES_INPUT, "shippingAddress": ADDRESS_INPUT}

@@ -1,4 +1,5 @@
-"""The read path's fast lanes answer exactly like the general ones: one page, one order, GraphQL."""
+"""Order reads answer the same whichever way they are asked: a listing page alone or in a batch,
+an order alone or among several, and over GraphQL with every field from the views."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ async def _place_orders(service: Service) -> list[str]:
 
 
 async def _walk(db: Database, request: ListOrders) -> list[OrderPage]:
-    """Every page of `request` through the one-page lane, following the end cursors."""
+    """Every page of `request`, each read alone, following the end cursors."""
     pages = [await readers.list_orders(db, request)]
     while pages[-1].has_next_page:
         pages.append(
@@ -91,7 +92,7 @@ SHAPES = [
 ]
 
 
-async def test_one_page_lane_answers_like_the_batch_lane(views: Views) -> None:
+async def test_a_listing_page_is_the_same_alone_or_in_a_batch(views: Views) -> None:
     for customer_id, status, first in SHAPES:
         request = ListOrders(customer_id=customer_id, status=status, first=first, with_total=False)
         walked = await _walk(views.db, request)
@@ -120,7 +121,7 @@ async def test_one_page_lane_answers_like_the_batch_lane(views: Views) -> None:
         assert len(ids) == everything.total_count
 
 
-async def test_one_page_lane_walks_newest_first_through_ties(views: Views) -> None:
+async def test_listing_pages_walk_newest_first_through_ties(views: Views) -> None:
     walked = await _walk(views.db, ListOrders(first=2, with_total=False))
     assert [len(page.edges) for page in walked] == [2] * 6 + [1]
     assert [edge.node.id for page in walked for edge in page.edges] == views.order_ids[::-1]
@@ -129,7 +130,7 @@ async def test_one_page_lane_walks_newest_first_through_ties(views: Views) -> No
     assert [line.line_total for line in newest.items] == [Decimal("7.50")]
 
 
-async def test_one_page_lane_refuses_what_the_batch_lane_refuses(views: Views) -> None:
+async def test_a_bad_first_or_cursor_is_refused_alone_or_in_a_batch(views: Views) -> None:
     refused = [
         (ListOrders(first=0, with_total=False), "first"),
         (ListOrders(first=101, with_total=False), "first"),
@@ -144,7 +145,7 @@ async def test_one_page_lane_refuses_what_the_batch_lane_refuses(views: Views) -
         assert one.value.field == batch.value.field == field
 
 
-async def test_get_order_answers_like_the_batch_read(views: Views) -> None:
+async def test_an_order_reads_the_same_alone_or_among_several(views: Views) -> None:
     for order_id in (*views.order_ids, "missing"):
         (batch,) = await readers.get_orders_by_id(views.db, (order_id,))
         assert await readers.get_order(views.db, GetOrder(order_id=order_id)) == batch
@@ -161,7 +162,7 @@ ORDER_FIELDS = (
 )
 
 
-async def test_graphql_serves_orders_straight_from_the_views(sqlite_url: str) -> None:
+async def test_orders_and_order_answer_every_field_from_the_views(sqlite_url: str) -> None:
     async with app_client(sqlite_url) as client:
         created = [await client.create_order(customerId=f"g{n % 2}") for n in range(5)]
         await client.data(
