@@ -72,7 +72,9 @@ async def test_created_orders_get_distinct_time_ordered_ids(bus: CommandBus) -> 
 
 
 @pytest.mark.parametrize(("length", "ok"), [(0, False), (1, True), (128, True), (129, False)])
-async def test_command_id_length(bus: CommandBus, store: Store, length: int, ok: bool) -> None:
+async def test_a_command_id_holds_1_to_128_characters(
+    bus: CommandBus, store: Store, length: int, ok: bool
+) -> None:
     command = create(command_id="c" * length)
     if ok:
         assert (await bus.dispatch(command)).command_id == command.command_id

@@ -54,7 +54,7 @@ async def test_a_retry_from_another_customer_never_gets_the_first_result(bus: Co
 
 
 @pytest.mark.parametrize("max_batch", [256, 1], ids=["one batch", "one command per batch"])
-async def test_idempotent_retries_racing(store: Store, max_batch: int) -> None:
+async def test_racing_retries_of_one_command_append_it_once(store: Store, max_batch: int) -> None:
     async with running(build_command_bus(store, max_batch=max_batch)) as bus:
         command = create()
         outcomes = await asyncio.gather(*(bus.dispatch(command) for _ in range(20)))

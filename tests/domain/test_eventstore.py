@@ -179,7 +179,7 @@ async def test_read_stream_reads_one_stream_in_version_order(store: Store) -> No
 # --- metadata -----------------------------------------------------------------------------------
 
 
-async def test_recorded_metadata(store: Store) -> None:
+async def test_events_record_their_command_correlation_and_commit_time(store: Store) -> None:
     before = datetime.now(UTC)
     await store.append(
         "a", [placed("a"), confirmed("a")], command_id="cmd-7", correlation_id="corr-3"

@@ -138,7 +138,7 @@ TRANSITIONS = [
 
 
 @pytest.mark.parametrize("case", TRANSITIONS)
-async def test_every_command_in_every_status(case: Case) -> None:
+async def test_each_command_is_allowed_only_in_the_statuses_the_contract_names(case: Case) -> None:
     await check(case)
 
 
@@ -173,7 +173,7 @@ def test_the_matrix_covers_every_status_and_command() -> None:
         pytest.param((placed(), confirmed()), 1, CONFLICT, id="1 at 2"),
     ],
 )
-async def test_expected_version(
+async def test_a_command_at_another_expected_version_is_a_conflict(
     given: tuple[Event, ...], expected: int, code: ErrorCode | None
 ) -> None:
     await expect(given, change_address(expected_version=expected), code)
