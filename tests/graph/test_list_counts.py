@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from readmodels.queries import ListOrders
-from tests.support.graph import app_client, running_container
+from tests.support.graph import app_client
+from tests.support.readmodels import running_service
 
 
 async def test_the_count_is_made_only_when_asked_for(sqlite_url: str) -> None:
@@ -23,7 +24,7 @@ async def test_the_count_is_made_only_when_asked_for(sqlite_url: str) -> None:
         )
         assert nested["customer"]["orders"]["totalCount"] == 3
 
-    async with running_container(sqlite_url, start=False) as service:
+    async with running_service(sqlite_url) as service:
         queries = service.query_bus
         assert (await queries.ask(ListOrders(first=1, with_total=False))).total_count is None
         assert (await queries.ask(ListOrders(first=1))).total_count == 3

@@ -10,7 +10,8 @@ import re
 import pytest
 
 from graph.http.request_log import JsonFormatter, logging_config
-from tests.support.graph import CREATE_ORDER, app_client, order_input, running_container
+from tests.support.graph import CREATE_ORDER, app_client, order_input
+from tests.support.readmodels import running_service
 
 
 def sample(metrics: str, name: str, **labels: str) -> float:
@@ -80,7 +81,7 @@ async def test_the_correlation_id_flows_from_the_request_to_events_and_logs(
     batches = [r.getMessage() for r in caplog.records if r.name == "readmodels.runner.runner"]
     assert any("trace-42" in message for message in batches)
 
-    async with running_container(sqlite_url, start=False) as service:
+    async with running_service(sqlite_url) as service:
         (event,) = await service.store.read_stream(order_id)
         assert event.metadata.correlation_id == "trace-42"
 

@@ -15,13 +15,12 @@ from domain.commands import CancelOrder, ConfirmOrder, CreateOrder
 from domain.errors import ValidationFailed
 from domain.storage.database import Database
 from domain.values import OrderLine, OrderStatus
-from graph.bootstrap import Container
 from readmodels import readers
 from readmodels.dto import OrderPage
 from readmodels.projections import PROJECTION_NAMES
 from readmodels.queries import GetOrder, ListOrders
-from tests.support.graph import app_client, running_container
-from tests.support.readmodels import ADDRESS, T0
+from tests.support.graph import app_client
+from tests.support.readmodels import ADDRESS, T0, Service, running_service
 
 LINES = (
     OrderLine(sku="A", quantity=3, unit_price=Decimal("2.50")),
@@ -38,11 +37,11 @@ class Views:
 @pytest.fixture
 async def views(database_url: str) -> AsyncIterator[Views]:
     """13 orders of two customers, most created at the same instant (ties broken by seq)."""
-    async with running_container(database_url) as service:
+    async with running_service(database_url) as service:
         yield Views(db=service.db, order_ids=await _place_orders(service))
 
 
-async def _place_orders(service: Container) -> list[str]:
+async def _place_orders(service: Service) -> list[str]:
     bus, runner, store = service.bus, service.runner, service.store
     order_ids = []
     for n in range(13):

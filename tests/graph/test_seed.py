@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from graph.ops.seed import seed
 from readmodels.queries import GetSalesReport, ListOrders
-from tests.support.graph import running_container
+from tests.support.readmodels import running_service
 
 
 async def test_seed_places_orders_for_the_customers_asked_for(sqlite_url: str) -> None:
     seen: list[tuple[int, int]] = []
-    async with running_container(sqlite_url) as service:
+    async with running_service(sqlite_url) as service:
         store, bus, runner, queries = service.store, service.bus, service.runner, service.query_bus
         report = await seed(
             bus, orders=60, customers=7, days=30, progress=lambda d, t: seen.append((d, t))

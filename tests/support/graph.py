@@ -16,7 +16,6 @@ import uvicorn
 from websockets.typing import Subprotocol
 
 from graph.app import create_app
-from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
 
 if TYPE_CHECKING:
@@ -106,21 +105,6 @@ async def app_client(url: str, **overrides: Any) -> AsyncIterator[Client]:
             yield Client(http)
 
 
-@asynccontextmanager
-async def running_container(
-    url: str, *, start: bool = True, **overrides: Any
-) -> AsyncIterator[Container]:
-    """The service as `bootstrap` wires it on `url` (keyword overrides passed on), started
-    unless `start` is false, and stopped afterwards."""
-    container = bootstrap(Settings(database_url=url), **overrides)
-    try:
-        if start:
-            await container.start()
-        yield container
-    finally:
-        await container.stop()
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -180,7 +164,6 @@ __all__ = [
     "app_client",
     "error_codes",
     "order_input",
-    "running_container",
     "uvicorn_server",
     "ws_init",
     "ws_next",
