@@ -8,7 +8,7 @@ import strawberry
 
 from domain.commands import AddOrderItem
 from graph.api.context import Info
-from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import (
     EXPECTED_VERSION_DESCRIPTION,
     OrderCommandFields,
@@ -40,13 +40,7 @@ async def add_order_item(
     input: Annotated[AddOrderItemFields, strawberry.argument(graphql_type=AddOrderItemInput)],
 ) -> CommandResult:
     return await dispatch(
-        info,
-        AddOrderItem(
-            **envelope(info, input.get("commandId")),
-            order_id=input["orderId"],
-            expected_version=input.get("expectedVersion"),
-            item=order_line(input["item"]),
-        ),
+        info, AddOrderItem(**order_envelope(info, input), item=order_line(input["item"]))
     )
 
 

@@ -9,7 +9,7 @@ import strawberry
 from domain.commands import CancelOrder
 from graph.api.access import STAFF
 from graph.api.context import Info
-from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import OrderCommandFields, coerced
 from graph.api.types import CommandResult
 
@@ -34,13 +34,7 @@ async def cancel_order(
     input: Annotated[CancelOrderFields, strawberry.argument(graphql_type=CancelOrderInput)],
 ) -> CommandResult:
     return await dispatch(
-        info,
-        CancelOrder(
-            **envelope(info, input.get("commandId"), STAFF),
-            order_id=input["orderId"],
-            expected_version=input.get("expectedVersion"),
-            reason=input["reason"],
-        ),
+        info, CancelOrder(**order_envelope(info, input, STAFF), reason=input["reason"])
     )
 
 

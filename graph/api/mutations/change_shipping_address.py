@@ -8,7 +8,7 @@ import strawberry
 
 from domain.commands import ChangeShippingAddress
 from graph.api.context import Info
-from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import (
     AddressFields,
     AddressInput,
@@ -43,10 +43,7 @@ async def change_shipping_address(
     return await dispatch(
         info,
         ChangeShippingAddress(
-            **envelope(info, input.get("commandId")),
-            order_id=input["orderId"],
-            expected_version=input.get("expectedVersion"),
-            shipping_address=address(input["shippingAddress"]),
+            **order_envelope(info, input), shipping_address=address(input["shippingAddress"])
         ),
     )
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TypedDict
 import strawberry
 
 from graph.api.access import EVERYONE, require
+from graph.api.mutations.inputs import OrderCommandFields
 from graph.api.scalars import Position
 from graph.api.types import CommandResult
 
@@ -44,6 +45,24 @@ def envelope(info: Info, command_id: str | None, roles: frozenset[Role] = EVERYO
     }
 
 
+class OrderEnvelope(Envelope):
+    """The envelope of a command on an existing order: which order, at which version."""
+
+    order_id: str
+    expected_version: int | None
+
+
+def order_envelope(
+    info: Info, input: OrderCommandFields, roles: frozenset[Role] = EVERYONE
+) -> OrderEnvelope:
+    """`envelope`, plus the order and the version the client expects it at (None: any)."""
+    return {
+        **envelope(info, input.get("commandId"), roles),
+        "order_id": input["orderId"],
+        "expected_version": input.get("expectedVersion"),
+    }
+
+
 async def dispatch(info: Info, command: Command) -> CommandResult:
     """Send `command` on the CommandBus and answer with what it did on the write side."""
     result = await info.context.command_bus.dispatch(command)
@@ -55,4 +74,4 @@ async def dispatch(info: Info, command: Command) -> CommandResult:
     )
 
 
-__all__ = ["Envelope", "dispatch", "envelope"]
+__all__ = ["Envelope", "OrderEnvelope", "dispatch", "envelope", "order_envelope"]

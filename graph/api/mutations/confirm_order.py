@@ -9,7 +9,7 @@ import strawberry
 from domain.commands import ConfirmOrder
 from graph.api.access import STAFF
 from graph.api.context import Info
-from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import OrderCommandFields, coerced
 from graph.api.types import CommandResult
 
@@ -26,14 +26,7 @@ async def confirm_order(
     info: Info,
     input: Annotated[OrderCommandFields, strawberry.argument(graphql_type=ConfirmOrderInput)],
 ) -> CommandResult:
-    return await dispatch(
-        info,
-        ConfirmOrder(
-            **envelope(info, input.get("commandId"), STAFF),
-            order_id=input["orderId"],
-            expected_version=input.get("expectedVersion"),
-        ),
-    )
+    return await dispatch(info, ConfirmOrder(**order_envelope(info, input, STAFF)))
 
 
 __all__ = ["ConfirmOrderInput", "confirm_order"]

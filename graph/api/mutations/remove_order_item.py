@@ -8,7 +8,7 @@ import strawberry
 
 from domain.commands import RemoveOrderItem
 from graph.api.context import Info
-from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import OrderCommandFields, coerced
 from graph.api.types import CommandResult
 
@@ -32,15 +32,7 @@ async def remove_order_item(
     info: Info,
     input: Annotated[RemoveOrderItemFields, strawberry.argument(graphql_type=RemoveOrderItemInput)],
 ) -> CommandResult:
-    return await dispatch(
-        info,
-        RemoveOrderItem(
-            **envelope(info, input.get("commandId")),
-            order_id=input["orderId"],
-            expected_version=input.get("expectedVersion"),
-            sku=input["sku"],
-        ),
-    )
+    return await dispatch(info, RemoveOrderItem(**order_envelope(info, input), sku=input["sku"]))
 
 
 __all__ = ["RemoveOrderItemFields", "RemoveOrderItemInput", "remove_order_item"]

@@ -9,7 +9,7 @@ import strawberry
 from domain.commands import ShipOrder
 from graph.api.access import STAFF
 from graph.api.context import Info
-from graph.api.mutations.command import dispatch, envelope
+from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import OrderCommandFields, coerced
 from graph.api.types import CommandResult
 
@@ -35,12 +35,7 @@ async def ship_order(
 ) -> CommandResult:
     return await dispatch(
         info,
-        ShipOrder(
-            **envelope(info, input.get("commandId"), STAFF),
-            order_id=input["orderId"],
-            expected_version=input.get("expectedVersion"),
-            tracking_number=input["trackingNumber"],
-        ),
+        ShipOrder(**order_envelope(info, input, STAFF), tracking_number=input["trackingNumber"]),
     )
 
 
