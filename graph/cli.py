@@ -212,7 +212,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fetch_assets(parser, args.dir)
     settings = _settings(parser, args.database_url)
     if args.command == "serve":
-        configure_logging(args.log_format)
         if args.workers > 1 and settings.database_url.startswith("sqlite"):
             parser.error(
                 "--workers needs PostgreSQL: SQLite has one writer, so run one process on it"
@@ -222,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"refusing to listen on {args.host} without authentication: development mode "
                 "(no ORDERGRAPH_AUTH_SECRET) serves loopback addresses only"
             )
+        # Only once the arguments are accepted: a refused serve leaves the logging as it was.
+        configure_logging(args.log_format)
         if settings.development:
             log.warning(
                 "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
