@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,6 +41,32 @@ _SELECT_STREAMS = (
 )
 _INSERT_EVENT = insert(schema.event)
 _INSERT_COMMAND = insert(schema.command)
+
+# PostgreSQL: the batch's events, its command records and the NOTIFY in ONE statement (one
+# round trip, one execution on the server whatever the batch size; the text never changes).
+_PG_UNNEST_EVENTS = """
+    INSERT INTO event (position, stream_id, version, type, schema_version, payload, command_id,
+                       correlation_id, causation_id, recorded_at)
+    SELECT p, s, v, t, sv, pl::jsonb, ci, co, ca, ra FROM unnest(
+        CAST(:e_position AS bigint[]), CAST(:e_stream_id AS text[]), CAST(:e_version AS int[]),
+        CAST(:e_type AS text[]), CAST(:e_schema_version AS int[]), CAST(:e_payload AS text[]),
+        CAST(:e_command_id AS text[]), CAST(:e_correlation_id AS text[]),
+        CAST(:e_causation_id AS text[]), CAST(:e_recorded_at AS timestamptz[])
+    ) AS e (p, s, v, t, sv, pl, ci, co, ca, ra)"""
+_PG_UNNEST_COMMANDS = """
+    INSERT INTO command (command_id, fingerprint, order_id, version, position, recorded_at)
+    SELECT * FROM unnest(
+        CAST(:c_command_id AS text[]), CAST(:c_fingerprint AS text[]),
+        CAST(:c_order_id AS text[]), CAST(:c_version AS int[]), CAST(:c_position AS bigint[]),
+        CAST(:c_recorded_at AS timestamptz[])
+    )"""
+_PG_FLUSH = text(
+    f"WITH events AS ({_PG_UNNEST_EVENTS}), commands AS ({_PG_UNNEST_COMMANDS}) "
+    "SELECT pg_notify(:channel, :head)"
+)
+_PG_FLUSH_COMMANDS = text(_PG_UNNEST_COMMANDS)
+_EVENT_KEYS = tuple(column.name for column in EVENT_COLUMNS)
+_COMMAND_KEYS = ("command_id", "fingerprint", "order_id", "version", "position", "recorded_at")
 
 
 class SqlAppendBatch(StagingBatch):
@@ -97,11 +124,35 @@ class SqlAppendBatch(StagingBatch):
         super().rollback(mark)
         del self._event_rows[mark.events :]
 
-    async def flush(self) -> None:
-        """Insert what is staged (the transaction commits after this)."""
+    async def flush(self, notify_channel: str | None = None) -> None:
+        """Insert what is staged (the transaction commits after this). On PostgreSQL, with
+        `notify_channel`, also NOTIFY it of the new head, in the same statement."""
+        command_rows = self._command_rows()
+        if self._conn.dialect.name == "postgresql" and notify_channel is not None:
+            await self._flush_postgresql(command_rows, notify_channel)
+            return
         if self._event_rows:
             await self._conn.execute(_INSERT_EVENT, self._event_rows)
-        command_rows = [
+        if command_rows:
+            await self._conn.execute(_INSERT_COMMAND, command_rows)
+
+    async def _flush_postgresql(self, command_rows: list[dict[str, Any]], channel: str) -> None:
+        params: dict[str, Any] = {
+            "c_" + key: [row[key] for row in command_rows] for key in _COMMAND_KEYS
+        }
+        if not self._event_rows:
+            if command_rows:
+                await self._conn.execute(_PG_FLUSH_COMMANDS, params)
+            return
+        dumps = self._conn.dialect._json_serializer or json.dumps
+        for key in _EVENT_KEYS:
+            params["e_" + key] = [row[key] for row in self._event_rows]
+        params["e_payload"] = [dumps(payload) for payload in params["e_payload"]]
+        params.update(channel=channel, head=str(self.last_position))
+        await self._conn.execute(_PG_FLUSH, params)
+
+    def _command_rows(self) -> list[dict[str, Any]]:
+        return [
             {
                 "command_id": handled.result.command_id,
                 "fingerprint": handled.fingerprint,
@@ -112,8 +163,6 @@ class SqlAppendBatch(StagingBatch):
             }
             for handled in self.handled
         ]
-        if command_rows:
-            await self._conn.execute(_INSERT_COMMAND, command_rows)
 
 
 def _handled(row: Row[*tuple[Any, ...]]) -> HandledCommand:

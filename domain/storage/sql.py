@@ -86,14 +86,10 @@ class SqlEventStore(StagingStore[AsyncConnection]):
             head = await conn.scalar(select(func.coalesce(func.max(schema.event.c.position), 0)))
             batch = SqlAppendBatch(conn, int(head or 0), self.registry, datetime.now(UTC))
             yield batch
-            await batch.flush()
+            # On PostgreSQL the flush also NOTIFYs the new head (delivered at commit).
+            await batch.flush(NOTIFY_CHANNEL)
             recorded = batch.recorded
             committed = await run_commit_hooks(self._hooks, conn, batch)
-            if self.db.dialect == "postgresql" and batch.last_position > batch.head:
-                await conn.execute(
-                    text("SELECT pg_notify(:channel, :head)"),
-                    {"channel": NOTIFY_CHANNEL, "head": str(batch.last_position)},
-                )
         self.appended += batch.last_position - batch.head
         self._remember(recorded)
         self.committed.notify(batch.last_position)
