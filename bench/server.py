@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from graph.app import create_app
+from graph.ops.serve import uvicorn_options
 from graph.settings import Settings
 from readmodels.projections import PROJECTION_NAMES
 
@@ -185,8 +186,6 @@ def build_bench_app(settings: Settings) -> BenchApp:
 
 def main() -> None:
     """Serve the bench app with uvicorn, with the options `ordergraph serve` uses."""
-    import logging
-
     import uvicorn
 
     parser = argparse.ArgumentParser(prog="python -m bench.server")
@@ -195,19 +194,7 @@ def main() -> None:
     parser.add_argument("--secret", required=True)
     args = parser.parse_args()
     settings = Settings(database_url=args.database_url, production=True, auth_secret=args.secret)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    uvicorn.run(
-        build_bench_app(settings),
-        host="127.0.0.1",
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=30,
-    )
+    uvicorn.run(build_bench_app(settings), **uvicorn_options("127.0.0.1", args.port, "text"))
 
 
 __all__ = ["BenchApp", "Probes", "bench_routes", "build_bench_app", "main"]

@@ -5,8 +5,23 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from graph.http.protocol import BoundedHttpToolsProtocol
 from graph.http.request_log import logging_config
 from graph.settings import Settings
+
+
+def uvicorn_options(host: str, port: int, log_format: str) -> dict[str, Any]:
+    """How uvicorn serves the app: uvloop, httptools with the request head bounded, our logging."""
+    return {
+        "host": host,
+        "port": port,
+        "loop": "uvloop",
+        "http": BoundedHttpToolsProtocol,
+        "lifespan": "on",
+        "ws": "websockets-sansio",
+        "timeout_graceful_shutdown": 30,
+        "log_config": logging_config(log_format),
+    }
 
 
 def serve(settings: Settings, host: str, port: int, workers: int, log_format: str) -> None:
@@ -14,16 +29,7 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_format: st
     environment."""
     import uvicorn
 
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "loop": "uvloop",
-        "http": "httptools",
-        "lifespan": "on",
-        "ws": "websockets-sansio",
-        "timeout_graceful_shutdown": 30,
-        "log_config": logging_config(log_format),
-    }
+    options = uvicorn_options(host, port, log_format)
     if workers == 1:
         from graph.app import create_app
 
@@ -33,4 +39,4 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_format: st
     uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
 
 
-__all__ = ["serve"]
+__all__ = ["serve", "uvicorn_options"]

@@ -1,0 +1,142 @@
+"""Strawberry's ASGI view for /graphql (HTTP, GraphiQL, graphql-transport-ws) with a typed
+per-request Context, authentication from headers or the connection_init payload, and strict JSON
+parsing; and the Runtime that holds the running container for it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
+
+from graph.api.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
+from graph.http.auth import (
+    DEVELOPMENT_PRINCIPAL,
+    AuthenticationError,
+    Principal,
+    TokenAuthority,
+)
+from graph.http.pages import GraphiqlPage
+
+if TYPE_CHECKING:
+    from graph.api.schema import OrderGraphSchema
+    from graph.bootstrap import Container
+    from graph.http.metrics import Metrics
+    from graph.settings import Settings
+
+log = logging.getLogger("ordergraph.app")
+
+
+class Runtime:
+    """Holds the container while the lifespan runs; the app's routes read it from here."""
+
+    def __init__(self) -> None:
+        self._container: Container | None = None
+
+    @property
+    def container(self) -> Container:
+        if self._container is None:
+            raise RuntimeError("the service is not started (the ASGI lifespan has not run)")
+        return self._container
+
+    @property
+    def started(self) -> bool:
+        return self._container is not None
+
+    def set(self, container: Container | None) -> None:
+        self._container = container
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view with a typed per-request Context and strict JSON parsing."""
+
+    def __init__(
+        self, schema: OrderGraphSchema, runtime: Runtime, settings: Settings, metrics: Metrics
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(milliseconds=settings.ws_init_timeout_ms),
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        )
+        self._runtime = runtime
+        self._metrics = metrics
+        self._graphiql = GraphiqlPage(settings)
+        self._authority = (
+            None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
+        )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL, its scripts served by this service when they are installed locally."""
+        return self._graphiql.response()
+
+    def _authenticate(self, authorization: Any) -> tuple[Principal | None, str | None]:
+        """The caller named by an Authorization value, or None and why not."""
+        if self._authority is None:
+            return DEVELOPMENT_PRINCIPAL, None
+        if authorization is not None and not isinstance(authorization, str):
+            return None, "Authorization must be a string 'Bearer <token>'"
+        try:
+            return self._authority.from_authorization(authorization), None
+        except AuthenticationError as error:
+            return None, str(error)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        container = self._runtime.container
+        correlation_id = getattr(request.state, "correlation_id", None) or correlation_id_from(
+            request.headers.get(REQUEST_ID_HEADER)
+        )
+        if isinstance(response, Response):
+            principal, auth_error = self._authenticate(request.headers.get("authorization"))
+        else:
+            principal, auth_error = None, "send Authorization in the connection_init payload"
+        return Context(
+            command_bus=container.bus,
+            query_bus=container.query_bus,
+            runner=container.runner,
+            settings=container.settings,
+            metrics=self._metrics,
+            order_reads=container.order_reads,
+            correlation_id=correlation_id,
+            loaders=Loaders.build(container.query_bus),
+            request=request,
+            response=response,
+            principal=principal,
+            auth_error=auth_error,
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket from its connection_init payload; close 4403 if it fails."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        principal, auth_error = self._authenticate(authorization)
+        if principal is None:
+            log.info("WebSocket refused: %s", auth_error)
+            raise ConnectionRejectionError({"message": auth_error})
+        context.principal, context.auth_error = principal, None
+        return cast("UnsetType", UNSET)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """JSON that cannot be decoded (bad UTF-8, huge integers, deep nesting) or is not an
+        object is a 400."""
+        try:
+            decoded = self.decode_json(data)
+        except (ValueError, RecursionError) as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(decoded, dict):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return decoded
+
+
+__all__ = ["GraphQLApp", "Runtime"]
