@@ -1,0 +1,213 @@
+"""`python -m bench.plans`: the operation planner in-process, against graphql-core's own path.
+
+Both sides execute the same documents through `schema.execute` on one container (a throwaway
+SQLite file with `--orders` orders of 3 lines): `plain` is `build_schema(settings)` as the app
+builds it, `planned` the same schema with `execution_context_class=PlannedExecutionContext`.
+Rounds alternate A B A B; each side reports its median time per request. Every request is
+real (a query-bus read of the views each time; the parser and validation caches hit, as in
+production). Rows:
+
+- `list`: `orders(first: 100) { edges { cursor node { every field but lineTotal } } pageInfo }`
+- `get`: `order(id)` with every view field
+- `+json` / `+orjson`: the same, with the result encoded to bytes as Strawberry's view does
+  (`json.dumps(..., separators=(",", ":"))`) or with `orjson.dumps` (when installed), both
+  sides encoding the same way;
+- `json->plan+orjson`: today (plain, json) against both changes (planned, orjson).
+
+`--profile list|get` prints a cProfile of the planned side instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from bench.workloads import GET, LIST
+from domain.commands import CreateOrder
+from domain.values import Address, OrderLine
+from graph.api.context import Context, Loaders
+from graph.api.plans import PlannedExecutionContext
+from graph.api.schema import OrderGraphSchema, build_schema
+from graph.bootstrap import Container, bootstrap
+from graph.http.auth import DEVELOPMENT_PRINCIPAL
+from graph.http.metrics import Metrics
+from graph.settings import Settings
+
+try:  # an optional dependency: measured only when installed
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None  # type: ignore[assignment]
+
+LINES = (
+    OrderLine(sku="SKU-RED-1", quantity=2, unit_price=Decimal("19.99")),
+    OrderLine(sku="SKU-BLUE-2", quantity=1, unit_price=Decimal("5.00")),
+    OrderLine(sku="SKU-GREEN-3", quantity=3, unit_price=Decimal("7.25")),
+)
+ADDRESS = Address(name="Ada", line1="1 Main St", city="Paris", postal_code="75001", country="FR")
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+Encode = Callable[[dict[str, Any]], bytes]
+
+
+def encode_json(result: dict[str, Any]) -> bytes:
+    """What Strawberry's view does with a result (BaseView.encode_json), as bytes."""
+    return json.dumps(result, separators=(",", ":")).encode()
+
+
+def encode_orjson(result: dict[str, Any]) -> bytes:
+    assert orjson is not None
+    return orjson.dumps(result)
+
+
+class Bench:
+    """Two schemas over one running container, and a fresh Context per request."""
+
+    def __init__(self, container: Container, settings: Settings) -> None:
+        self.container = container
+        self.settings = settings
+        self.metrics = Metrics()
+        self.plain = build_schema(settings)
+        self.planned = build_schema(settings)
+        self.executor = PlannedExecutionContext.configured()
+        self.planned.execution_context_class = self.executor
+
+    def context(self) -> Context:
+        c = self.container
+        return Context(
+            command_bus=c.bus,
+            query_bus=c.query_bus,
+            runner=c.runner,
+            settings=self.settings,
+            metrics=self.metrics,
+            order_reads=c.order_reads,
+            correlation_id="bench",
+            loaders=Loaders.build(c.query_bus),
+            principal=DEVELOPMENT_PRINCIPAL,
+        )
+
+    def request(
+        self,
+        schema: OrderGraphSchema,
+        query: str,
+        variables: dict[str, Any] | None,
+        encode: Encode | None,
+    ) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            result = await schema.execute(query, variables, context_value=self.context())
+            assert result.errors is None, result.errors
+            if encode is not None:
+                encode({"data": result.data})
+
+        return run
+
+
+async def _place_orders(container: Container, count: int) -> str:
+    last = ""
+    for n in range(count):
+        result = await container.bus.dispatch(
+            CreateOrder(
+                command_id=str(uuid.uuid4()),
+                issued_at=T0 + timedelta(minutes=n),
+                customer_id=f"customer-{n % 7}",
+                lines=LINES,
+                shipping_address=ADDRESS,
+            )
+        )
+        last = result.order_id
+    return last
+
+
+async def _median_seconds(run: Callable[[], Awaitable[None]], iterations: int) -> float:
+    times = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        await run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+async def compare(
+    plain: Callable[[], Awaitable[None]],
+    planned: Callable[[], Awaitable[None]],
+    iterations: int,
+    rounds: int,
+) -> tuple[float, float]:
+    """Median seconds per request of each side over interleaved rounds (after a warm-up)."""
+    await _median_seconds(plain, max(3, iterations // 10))
+    await _median_seconds(planned, max(3, iterations // 10))
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(await _median_seconds(plain, iterations))
+        b.append(await _median_seconds(planned, iterations))
+    return statistics.median(a), statistics.median(b)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.plans", description=__doc__)
+    parser.add_argument("--orders", type=int, default=150)
+    parser.add_argument("--iterations", type=int, default=40, help="requests per leg")
+    parser.add_argument("--rounds", type=int, default=4, help="A B legs per row")
+    parser.add_argument("--profile", choices=("list", "get"), help="cProfile the planned side")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'plans.db'}")
+        container = bootstrap(settings)
+        await container.start()
+        try:
+            order_id = await _place_orders(container, args.orders)
+            bench = Bench(container, settings)
+            workloads = {"list": (LIST, None), "get": (GET, {"id": order_id})}
+            if args.profile:
+                query, variables = workloads[args.profile]
+                run = bench.request(bench.planned, query, variables, None)
+                await _median_seconds(run, 5)
+                profiler = cProfile.Profile()
+                profiler.enable()
+                await _median_seconds(run, args.iterations)
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+                return 0
+            encoders: list[tuple[str, Encode | None]] = [("", None), ("+json", encode_json)]
+            if orjson is not None:
+                encoders.append(("+orjson", encode_orjson))
+            print(f"{'row':<24}{'plain ms':>10}{'planned ms':>12}{'speed-up':>10}")
+            for name, (query, variables) in workloads.items():
+                for suffix, encode in encoders:
+                    a, b = await compare(
+                        bench.request(bench.plain, query, variables, encode),
+                        bench.request(bench.planned, query, variables, encode),
+                        args.iterations,
+                        args.rounds,
+                    )
+                    print(f"{name + suffix:<24}{a * 1e3:>10.3f}{b * 1e3:>12.3f}{a / b:>9.2f}x")
+                if orjson is not None:  # the whole change: plan and orjson against today
+                    a, b = await compare(
+                        bench.request(bench.plain, query, variables, encode_json),
+                        bench.request(bench.planned, query, variables, encode_orjson),
+                        args.iterations,
+                        args.rounds,
+                    )
+                    row = f"{name} json->plan+orjson"
+                    print(f"{row:<24}{a * 1e3:>10.3f}{b * 1e3:>12.3f}{a / b:>9.2f}x")
+            print(f"plan stats: {bench.executor.plan_stats.snapshot()}")
+        finally:
+            await container.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,342 @@
+"""Compiling one object's selection into a plan: straight-line Python over the DTO.
+
+A plan completes an object the way graphql-core's `collect_and_execute_subfields` would, for a
+selection made only of plain fields: it groups the selections by response key exactly as
+`collect_fields` does (`collect`, below: aliases, named and inline fragments, `@include` and
+`@skip` decided from this request's outcomes), then for each key runs one step: Strawberry's
+default resolver (`getattr(source, python_name)`), then the completion of the field's type
+(non-null check, list, nested object plan, or the leaf serializer from `leaves.py`).
+
+A step never reports an error. When it meets anything graphql-core would report or treat
+specially (None in a non-null field, a serializer refusing, a value that is not a list) it
+raises `PlanFallback`, and the executor hands the whole object to graphql-core.
+
+A selection that cannot be planned (a field with its own resolver or arguments, an abstract
+type, a directive other than `@include`/`@skip`) compiles to `Unplannable` with the reason.
+"""
+
+from __future__ import annotations
+
+from builtins import getattr as builtin_getattr
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any, TypeAlias
+
+from graphql import (
+    BooleanValueNode,
+    DirectiveNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    Undefined,
+    is_abstract_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+    type_from_ast,
+)
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+from graph.api.plans.leaves import leaf_serializer
+from graph.api.plans.stats import FallbackReason, PlanFallback, UnplannedReason
+
+Step: TypeAlias = Callable[[Any], Any]
+"""A field's step: the source object in, the field's completed value out."""
+Completer: TypeAlias = Callable[[Any], Any]
+"""A type's completion: the value a getter returned in, its completed value out."""
+
+SKIP, INCLUDE = "skip", "include"
+NULL = FallbackReason.NULL_IN_NON_NULL
+UNEXPECTED = FallbackReason.UNEXPECTED_VALUE
+
+
+@dataclass(frozen=True, slots=True)
+class Unplannable:
+    """Why a selection stays on graphql-core's path, and where (`Type.field`)."""
+
+    reason: UnplannedReason
+    where: str
+
+
+class NotPlannable(Exception):
+    def __init__(self, reason: UnplannedReason, where: str) -> None:
+        super().__init__(f"{reason.value} at {where}")
+        self.unplannable = Unplannable(reason, where)
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectPlan:
+    """The plan of one object type's selection: `run(source)` is its completed dict."""
+
+    type_name: str
+    keys: tuple[str, ...]
+    run: Callable[[Any], dict[str, Any]]
+
+
+PlanOrReason: TypeAlias = ObjectPlan | Unplannable
+NestedPlans: TypeAlias = Callable[[GraphQLObjectType, Sequence[FieldNode]], PlanOrReason]
+"""Where the compiler gets the plan of a nested object (memoized by the operation's plans)."""
+
+
+def _object_runner(steps: tuple[tuple[str, Step], ...]) -> Callable[[Any], dict[str, Any]]:
+    def run(source: Any) -> dict[str, Any]:
+        return {key: step(source) for key, step in steps}
+
+    return run
+
+
+class Compiler:
+    """Compiles selections of one operation under one set of `@include`/`@skip` outcomes.
+
+    `outcomes` maps `id(directive node)` to the `if` value of every `@include`/`@skip` with a
+    variable, as coerced for the request; literal conditions are read from the document.
+    """
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        outcomes: Mapping[int, bool],
+        nested: NestedPlans,
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.outcomes = outcomes
+        self.nested = nested
+
+    def compile_object(self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]) -> PlanOrReason:
+        """The plan of `nodes`' merged sub-selections on `type_`, or why there is none."""
+        try:
+            grouped = self.collect(type_, nodes)
+            steps = tuple(
+                (key, self.field_step(type_, field_nodes)) for key, field_nodes in grouped.items()
+            )
+        except NotPlannable as refusal:
+            return refusal.unplannable
+        return ObjectPlan(type_.name, tuple(grouped), _object_runner(steps))
+
+    # -- grouping, as graphql-core's collect_fields.visit_selection_sets does it ---------------
+
+    def collect(
+        self, runtime_type: GraphQLObjectType, nodes: Sequence[FieldNode]
+    ) -> dict[str, list[FieldNode]]:
+        """The sub-selections of `nodes` grouped by response key, in first-seen order."""
+        grouped: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+        for node in nodes:
+            if node.selection_set:
+                self._visit(runtime_type, node.selection_set, grouped, visited)
+        return grouped
+
+    def _visit(
+        self,
+        runtime_type: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        grouped: dict[str, list[FieldNode]],
+        visited: set[str],
+    ) -> None:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if self._included(selection.directives, runtime_type):
+                    key = (selection.alias or selection.name).value
+                    grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                if self._included(selection.directives, runtime_type) and self._applies(
+                    selection, runtime_type
+                ):
+                    self._visit(runtime_type, selection.selection_set, grouped, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                if not self._included(selection.directives, runtime_type):
+                    continue
+                fragment = self.fragments.get(name)
+                if fragment is None or not self._applies(fragment, runtime_type):
+                    continue
+                if name in visited:
+                    continue
+                visited.add(name)
+                if fragment.variable_definitions:
+                    raise NotPlannable(UnplannedReason.INCREMENTAL, f"...{name}")
+                self._visit(runtime_type, fragment.selection_set, grouped, visited)
+
+    def _included(
+        self, directives: Sequence[DirectiveNode] | None, runtime_type: GraphQLObjectType
+    ) -> bool:
+        """False when `@skip(if: true)` or `@include(if: false)`; other directives refuse."""
+        for directive in directives or ():
+            name = directive.name.value
+            if name not in (SKIP, INCLUDE):
+                raise NotPlannable(UnplannedReason.DIRECTIVE, f"{runtime_type.name} @{name}")
+            if self._condition(directive) is (name == SKIP):
+                return False
+        return True
+
+    def _condition(self, directive: DirectiveNode) -> bool:
+        outcome = self.outcomes.get(id(directive))
+        if outcome is not None:
+            return outcome
+        literal = literal_condition(directive)
+        if literal is not None:
+            return literal
+        raise NotPlannable(UnplannedReason.DIRECTIVE, f"@{directive.name.value}")
+
+    def _applies(
+        self, fragment: InlineFragmentNode | FragmentDefinitionNode, type_: GraphQLObjectType
+    ) -> bool:
+        """graphql-core's does_fragment_condition_match."""
+        if fragment.type_condition is None:
+            return True
+        condition = type_from_ast(self.schema, fragment.type_condition)
+        if condition is type_:
+            return True
+        return is_abstract_type(condition) and self.schema.is_sub_type(condition, type_)
+
+    # -- one field: its getter and the completion of its type ---------------------------------
+
+    def field_step(self, parent: GraphQLObjectType, nodes: list[FieldNode]) -> Step:
+        """The step that reads one response key's field from the source and completes it."""
+        name = nodes[0].name.value
+        where = f"{parent.name}.{name}"
+        if name == "__typename":
+            type_name = parent.name
+            return lambda _source: type_name
+        field = parent.fields.get(name)
+        if field is None:
+            raise NotPlannable(UnplannedReason.UNKNOWN_FIELD, where)
+        definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if (
+            not isinstance(definition, StrawberryField)
+            or not definition.is_basic_field
+            or getattr(field.resolve, "_is_default", False) is not True
+        ):
+            raise NotPlannable(UnplannedReason.RESOLVER, where)
+        if field.args or any(node.arguments for node in nodes):
+            raise NotPlannable(UnplannedReason.ARGUMENTS, where)
+        get = _getter(definition)
+        named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+        if is_leaf_type(named):
+            return _leaf_step(get, field.type)
+        complete = self.completer(field.type, nodes, where)
+        return lambda source: complete(get(source))
+
+    def completer(self, type_: GraphQLOutputType, nodes: list[FieldNode], where: str) -> Completer:
+        """The completion of a value of `type_` (graphql-core's complete_value, sans errors)."""
+        nullable = not isinstance(type_, GraphQLNonNull)
+        inner: Any = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+        if is_list_type(inner):
+            return _list_completer(self.completer(inner.of_type, nodes, where), nullable)
+        if is_leaf_type(inner):
+            return _leaf_completer(inner, nullable)
+        if is_abstract_type(inner):
+            raise NotPlannable(UnplannedReason.ABSTRACT_TYPE, where)
+        assert is_object_type(inner)
+        if inner.is_type_of is not None:
+            raise NotPlannable(UnplannedReason.IS_TYPE_OF, where)
+        plan = self.nested(inner, nodes)
+        if isinstance(plan, Unplannable):
+            raise NotPlannable(plan.reason, plan.where)
+        return _object_completer(plan.run, nullable)
+
+
+def literal_condition(directive: DirectiveNode) -> bool | None:
+    """The `if` of an `@include`/`@skip` written as a literal `true`/`false`, else None."""
+    arguments = directive.arguments or ()
+    if len(arguments) == 1 and isinstance(arguments[0].value, BooleanValueNode):
+        return arguments[0].value.value
+    return None
+
+
+def _getter(definition: StrawberryField) -> Callable[[Any], Any]:
+    """Strawberry's default resolver for a field without one: getattr, unless configured."""
+    resolver = definition.default_resolver
+    python_name = definition.python_name
+    if resolver is builtin_getattr:
+        return attrgetter(python_name)
+    return lambda source: resolver(source, python_name)
+
+
+def _leaf_step(get: Callable[[Any], Any], type_: Any) -> Step:
+    """A leaf field's getter and serializer in one call (the common case, kept flat)."""
+    nullable = not is_non_null_type(type_)
+    exact, serialize = leaf_serializer(type_ if nullable else type_.of_type)
+    if nullable:
+
+        def nullable_step(source: Any) -> Any:
+            value = get(source)
+            if type(value) is exact:
+                return value
+            return None if value is None else serialize(value)
+
+        return nullable_step
+
+    def step(source: Any) -> Any:
+        value = get(source)
+        if type(value) is exact:
+            return value
+        if value is None:
+            raise PlanFallback(NULL)
+        return serialize(value)
+
+    return step
+
+
+def _leaf_completer(type_: Any, nullable: bool) -> Completer:
+    exact, serialize = leaf_serializer(type_)
+
+    def complete(value: Any) -> Any:
+        if type(value) is exact:
+            return value
+        if value is None:
+            if nullable:
+                return None
+            raise PlanFallback(NULL)
+        return serialize(value)
+
+    return complete
+
+
+def _list_completer(item: Completer, nullable: bool) -> Completer:
+    def complete(value: Any) -> Any:
+        if value is None:
+            if nullable:
+                return None
+            raise PlanFallback(NULL)
+        kind = type(value)
+        if kind is not list and kind is not tuple:
+            raise PlanFallback(UNEXPECTED)
+        return [item(element) for element in value]
+
+    return complete
+
+
+def _object_completer(run: Callable[[Any], dict[str, Any]], nullable: bool) -> Completer:
+    def complete(value: Any) -> Any:
+        if value is None:
+            if nullable:
+                return None
+            raise PlanFallback(NULL)
+        if value is Undefined or isinstance(value, Exception):
+            raise PlanFallback(UNEXPECTED)
+        return run(value)
+
+    return complete
+
+
+__all__ = [
+    "Compiler",
+    "Completer",
+    "ObjectPlan",
+    "PlanOrReason",
+    "Step",
+    "Unplannable",
+    "literal_condition",
+]

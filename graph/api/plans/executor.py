@@ -1,0 +1,189 @@
+"""PlannedExecutionContext: graphql-core's executor, completing plannable objects by plan.
+
+graphql-core completes every object-typed value by calling `collect_and_execute_subfields`
+(from `complete_object_value`, after the type's `is_type_of` check). This class overrides that
+one method: when the object's selection has a plan (see compiler.py), the plan builds the
+object's whole dict in one call; otherwise, or when the plan gives up (`PlanFallback`, or any
+exception), graphql-core's own method runs, unchanged, so every error, path, location and null
+propagation is graphql-core's. Root fields and fields with resolvers are never planned: they
+are the fields graphql-core executes, and the objects they return are where plans start.
+
+When a plan gives up on an object, graphql-core executes that object's fields and completes
+their values, which reaches this method again for each nested object: the replay narrows down
+to the smallest object that really needs graphql-core, and the others are still planned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from graphql import GraphQLError, GraphQLObjectType
+from graphql.execution.collect_fields import FieldDetails
+from graphql.pyutils import AwaitableOrValue, Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from graph.api.plans.cache import OperationPlans, Outcomes, PlanCache
+from graph.api.plans.compiler import ObjectPlan, PlanOrReason, Unplannable
+from graph.api.plans.stats import FallbackReason, PlanFallback, PlanStats, UnplannedReason
+
+DEFAULT_STATS = PlanStats()
+"""The counters of `PlannedExecutionContext` itself (subclasses from `configured` have theirs)."""
+
+
+def _probe(*_args: Any, **_kwargs: Any) -> None:  # pragma: no cover - never called
+    """A resolver that resolver middleware would wrap (used to detect middleware)."""
+
+
+def fallback_reason(error: Exception) -> FallbackReason:
+    """Why a plan that raised `error` gave up."""
+    if isinstance(error, PlanFallback):
+        return error.reason
+    if isinstance(error, AttributeError):
+        return FallbackReason.GETTER_ERROR
+    if isinstance(error, GraphQLError | ValueError | TypeError):
+        return FallbackReason.SERIALIZER_ERROR
+    return FallbackReason.UNEXPECTED_ERROR
+
+
+class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's graphql-core execution context, completing objects from compiled plans.
+
+    Pass it as `strawberry.Schema(..., execution_context_class=PlannedExecutionContext)`.
+    The class's `plan_stats` and `plan_cache` are shared by every request; `configured()`
+    makes a subclass with its own (a schema per test, another cache size).
+    """
+
+    plan_stats: ClassVar[PlanStats] = DEFAULT_STATS
+    plan_cache: ClassVar[PlanCache] = PlanCache(DEFAULT_STATS)
+
+    @classmethod
+    def configured(
+        cls,
+        *,
+        stats: PlanStats | None = None,
+        max_operations: int | None = None,
+        max_plans_per_operation: int | None = None,
+    ) -> type[PlannedExecutionContext]:
+        """A subclass with its own counters (`stats`, new when omitted) and plan cache."""
+        stats = stats or PlanStats()
+        cache = PlanCache(stats)
+        if max_operations is not None:
+            cache.max_operations = max_operations
+        if max_plans_per_operation is not None:
+            cache.max_plans_per_operation = max_plans_per_operation
+        attributes = {"plan_stats": stats, "plan_cache": cache}
+        return type(cls.__name__, (cls,), attributes)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        self._plans_enabled = manager is None or manager.get_field_resolver(_probe) is _probe
+        self._reset_request_state()
+
+    def _reset_request_state(self) -> None:
+        # This request's plans by the identity of graphql-core's field lists (each kept alive
+        # beside its plan, so that its id cannot be reused during the request).
+        self._plan_memo: dict[int, tuple[list[FieldDetails], PlanOrReason]] = {}
+        self._operation_plans: OperationPlans | None = None
+        self._outcomes: Outcomes | None = None
+        self._replaying = 0
+        self._counted_disabled = False
+
+    def build_per_event_executor(self, payload: Any) -> PlannedExecutionContext:
+        """Each subscription event starts with an empty memo (the lists are new per event)."""
+        executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, PlannedExecutionContext)
+        executor._reset_request_state()
+        return executor
+
+    def collect_and_execute_subfields(
+        self,
+        return_type: GraphQLObjectType,
+        field_details_list: list[FieldDetails],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """Complete `result` by plan when its selection has one, else as graphql-core does."""
+        if position_context is None:
+            plan = self._plan_for(return_type, field_details_list)
+            if isinstance(plan, ObjectPlan):
+                try:
+                    completed = plan.run(result)
+                except Exception as error:  # every anomaly: let graphql-core answer
+                    return self._replay(error, return_type, field_details_list, path, result)
+                self.plan_stats.planned += 1
+                return completed
+            if plan is not None:
+                self.plan_stats.unplanned[plan.reason] += 1
+        return super().collect_and_execute_subfields(
+            return_type, field_details_list, path, result, position_context
+        )
+
+    def _replay(
+        self,
+        error: Exception,
+        return_type: GraphQLObjectType,
+        field_details_list: list[FieldDetails],
+        path: Path,
+        result: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core completes the object a plan gave up on (counted once per anomaly)."""
+        if not self._replaying:
+            self.plan_stats.fallbacks[fallback_reason(error)] += 1
+        self._replaying += 1
+        try:
+            return super().collect_and_execute_subfields(
+                return_type, field_details_list, path, result, None
+            )
+        finally:
+            self._replaying -= 1
+
+    def _plan_for(
+        self, return_type: GraphQLObjectType, field_details_list: list[FieldDetails]
+    ) -> PlanOrReason | None:
+        """The plan for this field list (memoized for the request), or None when planning is
+        off for the whole request (resolver middleware, an unreadable condition)."""
+        memo = self._plan_memo.get(id(field_details_list))
+        if memo is not None:
+            return memo[1]
+        plan = self._lookup(return_type, field_details_list)
+        if plan is not None:
+            self._plan_memo[id(field_details_list)] = (field_details_list, plan)
+        return plan
+
+    def _lookup(
+        self, return_type: GraphQLObjectType, field_details_list: Sequence[FieldDetails]
+    ) -> PlanOrReason | None:
+        if not self._plans_enabled:
+            self._count_disabled(FallbackReason.MIDDLEWARE)
+            return None
+        for details in field_details_list:
+            if details.defer_usage is not None or details.fragment_variable_values is not None:
+                return Unplannable(UnplannedReason.INCREMENTAL, return_type.name)
+        operation_plans = self._operation_plans
+        if operation_plans is None:
+            operation_plans = self.plan_cache.operation(
+                self.schema, self.operation, self.fragment_definitions
+            )
+            self._operation_plans = operation_plans
+        outcomes = self._outcomes
+        if outcomes is None:
+            try:
+                outcomes = operation_plans.outcomes(self.variable_values)
+            except Exception:  # graphql-core reports it while collecting the fields
+                self._plans_enabled = False
+                self._count_disabled(FallbackReason.DIRECTIVE_ERROR)
+                return None
+            self._outcomes = outcomes
+        nodes = [details.node for details in field_details_list]
+        return operation_plans.plan_for(return_type, nodes, outcomes)
+
+    def _count_disabled(self, reason: FallbackReason) -> None:
+        if not self._counted_disabled:
+            self._counted_disabled = True
+            self.plan_stats.fallbacks[reason] += 1
+
+
+__all__ = ["DEFAULT_STATS", "PlannedExecutionContext", "fallback_reason"]
