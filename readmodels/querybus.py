@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from readmodels import readers
 from readmodels.queries import (
@@ -16,16 +16,22 @@ from readmodels.queries import (
     ListOrders,
     ListOrdersBatch,
     ListProjections,
+    OrdersChangedSince,
     Query,
 )
 
 if TYPE_CHECKING:
     from domain.storage.database import Database
     from readmodels.dto import ProjectionStatus
-    from readmodels.runner.runner import ProjectionRunner
 
 R = TypeVar("R")
 Q = TypeVar("Q", bound=Query[Any])
+
+
+class StatusSource(Protocol):
+    """What ListProjections reads: the runner, which the bus does not otherwise know."""
+
+    def status(self) -> list[ProjectionStatus]: ...
 
 
 class QueryBus:
@@ -46,7 +52,7 @@ class QueryBus:
         return cast("R", await handler(query))
 
 
-def build_query_bus(db: Database, runner: ProjectionRunner) -> QueryBus:
+def build_query_bus(db: Database, runner: StatusSource) -> QueryBus:
     """A bus answering every read-side query from `db`'s view tables and `runner`'s status."""
 
     async def list_projections(_query: ListProjections) -> list[ProjectionStatus]:
@@ -57,6 +63,7 @@ def build_query_bus(db: Database, runner: ProjectionRunner) -> QueryBus:
     bus.register(GetOrders, partial(readers.get_orders, db))
     bus.register(ListOrders, partial(readers.list_orders, db))
     bus.register(ListOrdersBatch, partial(readers.list_orders_batch, db))
+    bus.register(OrdersChangedSince, partial(readers.orders_changed_since, db))
     bus.register(GetCustomer, partial(readers.get_customer, db))
     bus.register(GetCustomers, partial(readers.get_customers, db))
     bus.register(GetSalesReport, partial(readers.get_sales_report, db))
@@ -64,4 +71,4 @@ def build_query_bus(db: Database, runner: ProjectionRunner) -> QueryBus:
     return bus
 
 
-__all__ = ["QueryBus", "build_query_bus"]
+__all__ = ["QueryBus", "StatusSource", "build_query_bus"]

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from readmodels.dto import WaitResult
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from readmodels.runner.slot import Slot
+
+class Positioned(Protocol):
+    """A projection's name and the last position it has applied (a slot)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def position(self) -> int: ...
 
 
 class ProgressWatch:
@@ -25,7 +33,7 @@ class ProgressWatch:
         moved, self._moved = self._moved, asyncio.Event()
         moved.set()
 
-    async def wait(self, slots: Sequence[Slot], position: int, timeout: float) -> WaitResult:
+    async def wait(self, slots: Sequence[Positioned], position: int, timeout: float) -> WaitResult:
         """Wait until every slot has applied `position`, or `timeout` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(timeout, 0.0)
@@ -40,4 +48,4 @@ class ProgressWatch:
         return WaitResult(stale=stale, requested=position, reached=reached)
 
 
-__all__ = ["ProgressWatch"]
+__all__ = ["Positioned", "ProgressWatch"]

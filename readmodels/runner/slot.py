@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from readmodels.dto import ProjectionState, ProjectionStatus
 from readmodels.projections.base import EventFailed
@@ -23,12 +23,26 @@ from readmodels.runner.checkpoint import read_checkpoint
 from readmodels.tables import new_metadata
 
 if TYPE_CHECKING:
+    from domain.ports import EventLog, RecordedEvent
+    from domain.storage.database import Database
     from readmodels.projections.base import Projection, Tables
     from readmodels.runner.leadership import Leadership
     from readmodels.runner.progress import ProgressWatch
-    from readmodels.runner.projector import Projector
 
 logger = logging.getLogger(__name__)
+
+
+class BatchCommitter(Protocol):
+    """What a slot's task drives (the projector): the log it reads, the views database, and
+    the commit of one batch to the slot's projection."""
+
+    @property
+    def log(self) -> EventLog: ...
+
+    @property
+    def db(self) -> Database: ...
+
+    async def commit(self, slot: Slot, events: list[RecordedEvent]) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,7 +61,7 @@ class Slot:
     """A projection's state in this process and its follow loop."""
 
     projection: Projection
-    projector: Projector
+    projector: BatchCommitter
     leadership: Leadership
     progress: ProgressWatch
     timing: Timing
@@ -218,4 +232,4 @@ class Slot:
         await self.projector.commit(self, events)
 
 
-__all__ = ["Slot", "Timing"]
+__all__ = ["BatchCommitter", "Slot", "Timing"]
