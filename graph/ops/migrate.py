@@ -19,8 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, text
 
 from domain.storage import tables as event_schema
-from readmodels.projections import default_projections
-from readmodels.tables import control_metadata, new_metadata
+from readmodels.schema import read_side_metadata
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -37,13 +36,12 @@ class SchemaMismatch(RuntimeError):
 
 
 def target_metadata() -> MetaData:
-    """Every table the service owns, as this code defines them (live view generations)."""
-    metadata = new_metadata()
-    for source in (event_schema.metadata, control_metadata):
+    """Every table the service owns: what the write side's storage and the read side each
+    expose, in one MetaData (Alembic compares against one)."""
+    metadata = MetaData(naming_convention=event_schema.NAMING_CONVENTION)
+    for source in (event_schema.metadata, read_side_metadata()):
         for table in source.tables.values():
             table.to_metadata(metadata)
-    for projection in default_projections():
-        projection.define(metadata, "")
     return metadata
 
 
