@@ -1,4 +1,5 @@
-"""One plain async handler per command, and the function that registers them on a bus."""
+"""The handlers: one for a new order, one for every command on an existing order (the order
+decides, by `domain.order.DECISIONS`), and the function that registers them on a bus."""
 
 from __future__ import annotations
 
@@ -6,19 +7,10 @@ from collections.abc import Callable
 from functools import partial
 
 from domain.bus import CommandBus, UnitOfWork
-from domain.commands import (
-    AddOrderItem,
-    CancelOrder,
-    ChangeShippingAddress,
-    CommandResult,
-    ConfirmOrder,
-    CreateOrder,
-    RemoveOrderItem,
-    ShipOrder,
-)
+from domain.commands import CommandResult, CreateOrder, OrderCommand
 from domain.ids import new_order_id
 from domain.middleware import idempotency, logging_middleware
-from domain.order import Order
+from domain.order import DECISIONS, Order
 from domain.ports import EventStore
 
 
@@ -28,34 +20,11 @@ async def create_order(
     return uow.record(command, None, Order.place(command, new_id()))
 
 
-async def add_order_item(command: AddOrderItem, uow: UnitOfWork) -> CommandResult:
+async def on_order(command: OrderCommand, uow: UnitOfWork) -> CommandResult:
+    """Load the order as of this batch (NOT_FOUND, other customers' orders, expectedVersion),
+    let it decide, record what it decided."""
     order = await uow.get(command)
-    return uow.record(command, order, order.add_item(command))
-
-
-async def remove_order_item(command: RemoveOrderItem, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command)
-    return uow.record(command, order, order.remove_item(command))
-
-
-async def change_shipping_address(command: ChangeShippingAddress, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command)
-    return uow.record(command, order, order.change_shipping_address(command))
-
-
-async def confirm_order(command: ConfirmOrder, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command)
-    return uow.record(command, order, order.confirm(command))
-
-
-async def ship_order(command: ShipOrder, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command)
-    return uow.record(command, order, order.ship(command))
-
-
-async def cancel_order(command: CancelOrder, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command)
-    return uow.record(command, order, order.cancel(command))
+    return uow.record(command, order, order.decide(command))
 
 
 def build_command_bus(
@@ -64,13 +33,9 @@ def build_command_bus(
     """A bus with every order handler registered behind logging and idempotency."""
     bus = CommandBus(store, middlewares=(logging_middleware, idempotency), max_batch=max_batch)
     bus.register(CreateOrder, partial(create_order, new_id=new_id))
-    bus.register(AddOrderItem, add_order_item)
-    bus.register(RemoveOrderItem, remove_order_item)
-    bus.register(ChangeShippingAddress, change_shipping_address)
-    bus.register(ConfirmOrder, confirm_order)
-    bus.register(ShipOrder, ship_order)
-    bus.register(CancelOrder, cancel_order)
+    for command_type in DECISIONS:
+        bus.register(command_type, on_order)
     return bus
 
 
-__all__ = ["build_command_bus"]
+__all__ = ["build_command_bus", "create_order", "on_order"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from domain import rules
 from domain.commands import (
@@ -12,6 +14,7 @@ from domain.commands import (
     ChangeShippingAddress,
     ConfirmOrder,
     CreateOrder,
+    OrderCommand,
     RemoveOrderItem,
     ShipOrder,
 )
@@ -166,6 +169,13 @@ class Order:
             order_id=self.id, occurred_at=command.issued_at, reason=command.reason
         )
 
+    def decide(self, command: OrderCommand) -> Event:
+        """The event `command` decides on this order, by the decision `DECISIONS` names."""
+        decision = DECISIONS.get(type(command))
+        if decision is None:
+            raise TypeError(f"an order cannot decide {type(command).__name__}")
+        return decision(self, command)
+
     def check_version(self, expected: int | None) -> None:
         """Optimistic concurrency: refuse when the client saw another version."""
         if expected is not None and expected != self.version:
@@ -189,4 +199,15 @@ class Order:
         )
 
 
-__all__ = ["Order"]
+DECISIONS: dict[type[OrderCommand], Callable[[Order, Any], Event]] = {
+    AddOrderItem: Order.add_item,
+    RemoveOrderItem: Order.remove_item,
+    ChangeShippingAddress: Order.change_shipping_address,
+    ConfirmOrder: Order.confirm,
+    ShipOrder: Order.ship,
+    CancelOrder: Order.cancel,
+}
+"""Each command on an existing order and the decision that answers it: the bus routes every
+command listed here to `Order.decide` (`domain/handlers.py`)."""
+
+__all__ = ["DECISIONS", "Order"]

@@ -15,11 +15,7 @@ from domain.commands import (
 from domain.errors import (
     OrderNotFound,
 )
-from domain.handlers import (
-    add_order_item,
-    confirm_order,
-    create_order,
-)
+from domain.handlers import create_order, on_order
 from domain.middleware import idempotency, logging_middleware
 from tests.support.domain import (
     Store,
@@ -55,13 +51,13 @@ async def test_middleware_runs_in_order_around_handlers_that_never_see_it(
     async def traced_confirm(command: ConfirmOrder, uow: UnitOfWork) -> CommandResult:
         seen_by_handlers.append(command)
         trace.append("handler")
-        return await confirm_order(command, uow)
+        return await on_order(command, uow)
 
     outer, inner = tracer("outer"), tracer("inner")
     bus = CommandBus(store, middlewares=(outer, logging_middleware, idempotency, inner))
     bus.register(CreateOrder, traced_create)
     bus.register(ConfirmOrder, traced_confirm)
-    bus.register(AddOrderItem, add_order_item)
+    bus.register(AddOrderItem, on_order)
     creating = create()
     async with running(bus):
         await bus.dispatch(creating)

@@ -23,16 +23,9 @@ import strawberry.types.arguments
 from domain import commands
 from domain.bus import CommandBus, UnitOfWork
 from domain.commands import Command, CommandResult
-from domain.handlers import (
-    add_order_item,
-    cancel_order,
-    change_shipping_address,
-    confirm_order,
-    create_order,
-    remove_order_item,
-    ship_order,
-)
+from domain.handlers import create_order, on_order
 from domain.ids import new_order_id
+from domain.order import DECISIONS
 from domain.values import Address, OrderLine
 from graph.app import create_app
 from graph.http.auth import Role, TokenAuthority
@@ -83,12 +76,7 @@ LINES = (
 Handler = Callable[[Any, UnitOfWork], Awaitable[CommandResult]]
 HANDLERS: dict[type[Command], Handler] = {
     commands.CreateOrder: partial(create_order, new_id=new_order_id),
-    commands.AddOrderItem: add_order_item,
-    commands.RemoveOrderItem: remove_order_item,
-    commands.ChangeShippingAddress: change_shipping_address,
-    commands.ConfirmOrder: confirm_order,
-    commands.ShipOrder: ship_order,
-    commands.CancelOrder: cancel_order,
+    **dict.fromkeys(DECISIONS, on_order),
 }
 
 
