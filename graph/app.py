@@ -5,35 +5,55 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
-from graph.api.schema import build_schema
+from graph.api.schema import build_schema, export_sdl
 from graph.bootstrap import bootstrap
 from graph.http.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
 from graph.http.metrics import Metrics
 from graph.http.pages import page_routes
-from graph.http.request_log import RequestLog
+from graph.http.request_log import RequestLog, configure_logging
 from graph.http.view import GraphQLApp, Runtime
-from graph.settings import Settings
+from graph.settings import Settings, SettingsError, unknown_variables
 
 log = logging.getLogger("ordergraph.app")
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The service as an ASGI app; `uvicorn graph.app:create_app --factory` serves it."""
-    settings = settings or Settings.from_env()
+def _settings_from_env() -> Settings:
+    """The environment's settings when the app is built by `uvicorn graph.app:create_app
+    --factory`: logging set up as `ordergraph serve` does (unless the host configured it), and a
+    bad variable one line on stderr and exit status 1, not a traceback."""
+    if not logging.getLogger().handlers:
+        configure_logging()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        sys.exit(f"ordergraph: {error}")
+    for warning in unknown_variables():
+        log.warning("%s", warning)
+    return settings
+
+
+def create_app(settings: Settings | None = None, *, base_url: str | None = None) -> Starlette:
+    """The service as an ASGI app; `uvicorn graph.app:create_app --factory` serves it.
+    `base_url` (http://host:port), when known, is logged with GraphiQL's and the live page's
+    addresses once the service has started."""
+    settings = settings or _settings_from_env()
     runtime = Runtime()
     metrics = Metrics()
-    gql_app = GraphQLApp(build_schema(settings), runtime, settings, metrics)
+    schema = build_schema(settings)
+    gql_app = GraphQLApp(schema, runtime, settings, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -48,6 +68,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         runtime.set(container)
         metrics.bind(container.store, container.runner)
         log.info("ordergraph started on %s", container.db.dialect)
+        if base_url is not None:
+            graphiql = "GraphiQL" if settings.graphiql and not settings.production else "API"
+            log.info("%s at %s/graphql, the live page at %s/", graphiql, base_url, base_url)
         try:
             yield
         finally:
@@ -69,13 +92,34 @@ def create_app(settings: Settings | None = None) -> Starlette:
     guards = [Middleware(RequestLog)]
     if settings.development:
         guards.append(Middleware(LoopbackOnly))
+    if settings.cors_origins:
+        # Browser apps on these origins may call /graphql; bearer tokens, never cookies.
+        guards.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id"],
+                expose_headers=["x-request-id"],
+                max_age=600,
+            )
+        )
     guards += [
         Middleware(RequestTimeout, seconds=settings.request_timeout_ms / 1000),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]
+    sdl_routes = []
+    if settings.serves_sdl:
+        sdl = export_sdl(schema)
+
+        async def schema_sdl(_request: Request) -> PlainTextResponse:
+            return PlainTextResponse(sdl)
+
+        sdl_routes.append(Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]))
     app = Starlette(
         routes=[
             Route("/graphql", gql_app, methods=["GET", "POST"]),
+            *sdl_routes,
             WebSocketRoute("/graphql", gql_app),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics.endpoint, methods=["GET"]),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from domain.storage.database import DEFAULT_DATABASE_URL
 
@@ -48,6 +50,17 @@ class Settings:
     # fetch-assets` fills), "cdn" (unpkg), or "auto" (local when assets_dir has them all).
     assets: str = "auto"
     assets_dir: str | None = None
+    # Browser apps on these origins may call the API (CORS); none by default. "*" is any origin.
+    cors_origins: tuple[str, ...] = ()
+    # Apollo's automatic persisted queries: how many documents this process remembers by hash.
+    persisted_queries: int = 1_000
+    # GET /graphql/schema.graphql serves the SDL; None: everywhere but in production mode.
+    schema_sdl: bool | None = None
+
+    @property
+    def serves_sdl(self) -> bool:
+        """Whether GET /graphql/schema.graphql answers."""
+        return not self.production if self.schema_sdl is None else self.schema_sdl
 
     @property
     def development(self) -> bool:
@@ -66,11 +79,23 @@ class Settings:
             )
         if self.auth_secret is not None and len(self.auth_secret.encode()) < 32:
             raise SettingsError("ORDERGRAPH_AUTH_SECRET must be at least 32 bytes")
+        if self.max_wait_ms < 0:
+            raise SettingsError(
+                f"{ENV_PREFIX}MAX_WAIT_MS must be 0 or more milliseconds, got {self.max_wait_ms}"
+            )
         if not 0 <= self.default_wait_ms <= self.max_wait_ms:
             raise SettingsError(
-                f"default wait {self.default_wait_ms} ms must be between 0 and the cap "
-                f"{self.max_wait_ms} ms"
+                f"{ENV_PREFIX}DEFAULT_WAIT_MS must be between 0 and {ENV_PREFIX}MAX_WAIT_MS "
+                f"({self.max_wait_ms} ms), got {self.default_wait_ms}"
             )
+        for origin in self.cors_origins:
+            if origin != "*" and not _is_origin(origin):
+                raise SettingsError(
+                    f"{ENV_PREFIX}CORS_ORIGINS must list origins like https://app.example.com "
+                    f"(scheme, host and port only) or *, got {origin!r}"
+                )
+        if self.persisted_queries < 0:
+            raise SettingsError(f"{ENV_PREFIX}PERSISTED_QUERIES must be 0 (off) or more")
         for name in (
             "max_tokens",
             "parser_cache_size",
@@ -137,7 +162,69 @@ class Settings:
             ),
             assets=text("ASSETS", defaults.assets).lower(),
             assets_dir=env.get(ENV_PREFIX + "ASSETS_DIR") or None,
+            cors_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in text("CORS_ORIGINS", "").split(",")
+                if origin.strip()
+            ),
+            persisted_queries=number("PERSISTED_QUERIES", defaults.persisted_queries),
+            schema_sdl=None if not env.get(ENV_PREFIX + "SCHEMA_SDL") else flag("SCHEMA_SDL", True),
         )
 
 
-__all__ = ["Settings", "SettingsError"]
+# Read by the test helpers, not by the service.
+OTHER_VARIABLES = frozenset({ENV_PREFIX + "NPM_DIR"})
+
+
+class _Recording(Mapping[str, str]):
+    """An empty environment that notes every name asked for."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.asked.add(key)
+        return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def known_variables() -> frozenset[str]:
+    """Every ORDERGRAPH_* variable the service reads (found by asking `from_env` itself)."""
+    recording = _Recording()
+    Settings.from_env(recording)
+    return frozenset(recording.asked) | OTHER_VARIABLES
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per ORDERGRAPH_* variable set that nothing reads, with the likely name."""
+    env = os.environ if environ is None else environ
+    known = known_variables()
+    warnings = []
+    for name in sorted(n for n in env if n.startswith(ENV_PREFIX) and n not in known):
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        warnings.append(f"ignoring unknown variable {name}{hint}")
+    return warnings
+
+
+def _is_origin(text: str) -> bool:
+    parts = urlsplit(text)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and not parts.path
+        and not parts.query
+        and not parts.fragment
+    )
+
+
+__all__ = ["Settings", "SettingsError", "known_variables", "unknown_variables"]

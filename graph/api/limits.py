@@ -4,9 +4,10 @@ One rule measures every operation in a single walk: its depth, its aliases, its 
 (counting list sizes) and, for mutations, its root fields. A fragment is measured once and its
 measure reused wherever it is spread, so the walk is linear in the document's size however the
 fragments nest (Strawberry's own depth and alias validators expand every spread, which doubles the
-time per level of a fragment that spreads another twice). A second rule refuses several
-operations in one document. Each factory is called once at start-up, so the rule classes are
-stable and the validation cache keeps working.
+time per level of a fragment that spreads another twice). A document may hold several
+operations (the request's `operationName` picks one): each is measured, whichever runs, and the
+aliases are counted over the whole document. Each factory is called once at start-up, so the rule
+classes are stable and the validation cache keeps working.
 """
 
 from __future__ import annotations
@@ -208,21 +209,6 @@ def bound_field_merging() -> None:
     overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = FIELD_MERGE_BUDGET
 
 
-class SingleOperationRule(ValidationRule):
-    """A document may hold at most one operation."""
-
-    def enter_document(self, node: Any, *_: Any) -> None:
-        operations = [d for d in node.definitions if isinstance(d, OperationDefinitionNode)]
-        if len(operations) > 1:
-            self.report_error(
-                GraphQLError(
-                    f"a request may contain one operation, not {len(operations)}",
-                    operations[1],
-                    extensions={"code": "BAD_USER_INPUT"},
-                )
-            )
-
-
 def _multiplier(node: FieldNode, field: GraphQLField) -> int:
     if "first" in field.args:
         argument = next((a for a in node.arguments or () if a.name.value == "first"), None)
@@ -253,4 +239,4 @@ def _default_int(argument: GraphQLArgument) -> int:
     return MAX_FIRST
 
 
-__all__ = ["ABORTED_MESSAGE", "SingleOperationRule", "bound_field_merging", "document_limits_rule"]
+__all__ = ["ABORTED_MESSAGE", "bound_field_merging", "document_limits_rule"]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
 import strawberry
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -16,10 +17,11 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionResult
 
 from graph.api.errors import process_errors
 from graph.api.freshness import FreshnessExtension
-from graph.api.limits import SingleOperationRule, bound_field_merging, document_limits_rule
+from graph.api.limits import bound_field_merging, document_limits_rule
 from graph.api.mutations import Mutation
 from graph.api.query import Query
 from graph.api.scalars import SCALAR_MAP
@@ -27,7 +29,7 @@ from graph.api.subscription import Subscription
 from graph.settings import Settings
 
 if TYPE_CHECKING:
-    from graphql import GraphQLError, ValidationRule
+    from graphql import ValidationRule
     from strawberry.types import ExecutionContext
 
 ExtensionFactory = Callable[[], SchemaExtension]
@@ -42,6 +44,30 @@ class OrderGraphSchema(strawberry.Schema):
         process_errors(errors, execution_context)
 
 
+class OperationNameRequired(SchemaExtension):
+    """A document of several operations runs only the one `operationName` names (Strawberry
+    alone would run the first): without a name it is a request error, as the spec says."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        named = getattr(context, "_provided_operation_name", None)
+        if document is not None and named is None and context.result is None:
+            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            if operations > 1:
+                context.result = ExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(
+                            f"Must provide operation name if query contains multiple operations "
+                            f"(this document has {operations}): set operationName",
+                            extensions={"code": "BAD_USER_INPUT"},
+                        )
+                    ],
+                )
+        yield
+
+
 def build_extensions(settings: Settings) -> list[ExtensionFactory]:
     """Extension factories, in order; each is cheap (the caches live at module level).
 
@@ -53,6 +79,7 @@ def build_extensions(settings: Settings) -> list[ExtensionFactory]:
         partial(ParserCache, maxsize=settings.parser_cache_size),
         partial(AddValidationRules, list(validation_rules(settings))),
         partial(ValidationCache, maxsize=settings.validation_cache_size),
+        OperationNameRequired,
         FreshnessExtension,
     ]
     if settings.production:
@@ -61,14 +88,16 @@ def build_extensions(settings: Settings) -> list[ExtensionFactory]:
 
 
 def validation_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
-    """The document limits, each rule class built once so the validation cache keeps hitting."""
+    """The document limits, each rule class built once so the validation cache keeps hitting.
+
+    A document may hold several operations (`operationName` picks the one to run); the limits
+    measure every one of them, and count the aliases of the whole document."""
     return (
         document_limits_rule(
             max_depth=settings.max_depth,
             max_aliases=settings.max_aliases,
             max_cost=settings.max_cost,
         ),
-        SingleOperationRule,
     )
 
 

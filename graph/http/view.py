@@ -4,6 +4,7 @@ parsing; and the Runtime that holds the running container for it."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -15,6 +16,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.api.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
@@ -24,9 +26,21 @@ from graph.http.auth import (
     Principal,
     TokenAuthority,
 )
+from graph.http.media import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    SubResponse,
+    answer_media_type,
+    is_request_error,
+)
 from graph.http.pages import GraphiqlPage
+from graph.http.persisted import PersistedQueries, PersistedQueryError
 
 if TYPE_CHECKING:
+    from cross_web import AsyncHTTPRequestAdapter
+    from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+    from strawberry.http.base import BaseRequestProtocol
+
     from graph.api.schema import OrderGraphSchema
     from graph.bootstrap import Container
     from graph.http.metrics import Metrics
@@ -74,10 +88,68 @@ class GraphQLApp(GraphQL[Context, None]):
         self._authority = (
             None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
         )
+        self._persisted = PersistedQueries(settings.persisted_queries)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL, its scripts served by this service when they are installed locally."""
         return self._graphiql.response()
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        """Not for a GET that names a persisted query by its hash (it has no `query`)."""
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        return SubResponse(answer_media_type(request.headers.get("accept")))
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Run the request's document, or the persisted one its hash names."""
+        try:
+            resolved = self._persisted.resolve(request_data.query, request_data.extensions)
+        except PersistedQueryError as error:
+            sub_response.headers["cache-control"] = "no-store"
+            return ExecutionResult(data=None, errors=[error.error])
+        result = await super().execute_single(
+            request,
+            request_adapter,
+            sub_response,
+            context,
+            root_value,
+            dataclasses.replace(request_data, query=resolved.query),
+        )
+        if resolved.remember is not None and resolved.query is not None:
+            # Remembered only once it parsed and validated.
+            failed = result.data is None and all(e.path is None for e in result.errors or ())
+            if not (failed and result.errors):
+                self._persisted.remember(resolved.remember, resolved.query)
+        return result
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """The answer in the media type the client accepts; as graphql-response+json, a request
+        error (parse, validation, variable coercion) is a 400 without `data`."""
+        media = getattr(sub_response, "answer_media_type", JSON)
+        if media == GRAPHQL_RESPONSE and is_request_error(response_data):
+            assert isinstance(response_data, dict)
+            response_data = cast(
+                "GraphQLHTTPResponse", {k: v for k, v in response_data.items() if k != "data"}
+            )
+            sub_response.status_code = sub_response.status_code or 400
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = media
+        return response
 
     def _authenticate(self, authorization: Any) -> tuple[Principal | None, str | None]:
         """The caller named by an Authorization value, or None and why not."""

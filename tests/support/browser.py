@@ -1,12 +1,12 @@
 """Browser and Node.js test helpers: Chromium, npm packages in a scratch folder, node scripts.
 
 Nothing here writes into the user's home or the repository. The npm packages the tests use
-(Playwright's driver, the graphql-ws reference client) are installed on first use into a
-temporary folder of this test process, with npm's own cache beside them, and removed when the
-process ends (a fresh install takes about 2 s). `ORDERGRAPH_NPM_DIR` names a folder to keep them
-in across runs instead. Node scripts, and the Chromium they start, run with `HOME` pointed at an
-empty temporary folder. Without Chromium, Node.js or the npm registry these tests skip, except
-under `CI=true`, where they fail.
+(Playwright's driver, the graphql-ws reference client, the graphql-http audit, Apollo Client) are
+installed on first use into a temporary folder of this test process, with npm's own cache beside
+them, and removed when the process ends (a fresh install takes a few seconds). `ORDERGRAPH_NPM_DIR`
+names a folder to keep them in across runs instead. Node scripts, and the Chromium they start, run
+with `HOME` pointed at an empty temporary folder. Without Chromium, Node.js or the npm registry
+these tests skip, except under `CI=true`, where they fail.
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ NPM_PACKAGES = {
     "graphql-ws": "6.4.2",
     "ws": "8.23.0",
     "graphql": "16.15.0",
+    # The GraphQL-over-HTTP conformance audit, and Apollo Client with its persisted-query link.
+    "graphql-http": "1.23.1",
+    "@apollo/client": "4.3.8",
+    "rxjs": "7.8.2",
 }
 NPM_TIMEOUT_SECONDS = 300
 STEP_TIMEOUT_SECONDS = 20.0
