@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import Text, bindparam, func, insert, select, text, type_coerce
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -29,6 +29,15 @@ EVENT_COLUMNS = (
     schema.event.c.correlation_id,
     schema.event.c.causation_id,
     schema.event.c.recorded_at,
+)
+
+# The same columns with the payload and the time left as the driver returns them (text on
+# SQLite; asyncpg already decodes JSONB and timestamptz): `decode_plain` parses them itself.
+PLAIN_EVENT_COLUMNS = tuple(
+    type_coerce(column, Text()).label(column.name)
+    if column.name in ("payload", "recorded_at")
+    else column
+    for column in EVENT_COLUMNS
 )
 
 _SELECT_COMMANDS = select(schema.command).where(
@@ -196,4 +205,29 @@ def decode_row(registry: EventRegistry, row: Row[*tuple[Any, ...]]) -> RecordedE
     )
 
 
-__all__ = ["EVENT_COLUMNS", "SqlAppendBatch", "decode_row"]
+def decode_plain(registry: EventRegistry, row: tuple[Any, ...]) -> RecordedEvent:
+    """`decode_row` for a row of `PLAIN_EVENT_COLUMNS`, read by index: the same event, with
+    the JSON text and the stored time parsed here (faster than the column types do it)."""
+    position, stream_id, version, event_type, schema_version, payload, *rest = row
+    command_id, correlation_id, causation_id, recorded_at = rest
+    if isinstance(payload, str):
+        payload = json.loads(payload)
+    if isinstance(recorded_at, str):
+        recorded_at = datetime.fromisoformat(recorded_at)
+    if recorded_at.tzinfo is None:
+        recorded_at = recorded_at.replace(tzinfo=UTC)
+    return RecordedEvent(
+        position=position,
+        stream_id=stream_id,
+        version=version,
+        event=registry.decode(event_type, schema_version, payload),
+        metadata=EventMetadata(
+            command_id=command_id,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            recorded_at=recorded_at,
+        ),
+    )
+
+
+__all__ = ["EVENT_COLUMNS", "PLAIN_EVENT_COLUMNS", "SqlAppendBatch", "decode_plain", "decode_row"]

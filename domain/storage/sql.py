@@ -10,7 +10,7 @@ that commits late with a lower position. The committed signal fires only after t
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from itertools import islice
@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.ports import CommitHook, RecordedEvent
 from domain.storage import tables as schema
-from domain.storage.batch import EVENT_COLUMNS, SqlAppendBatch, decode_row
+from domain.storage.batch import (
+    EVENT_COLUMNS,
+    PLAIN_EVENT_COLUMNS,
+    SqlAppendBatch,
+    decode_plain,
+    decode_row,
+)
 from domain.storage.database import Database
 from domain.storage.pglisten import PgListener
 from domain.storage.registry import EventRegistry
@@ -120,6 +126,34 @@ class SqlEventStore(StagingStore[AsyncConnection]):
                 .limit(limit)
             )
             return [decode_row(self.registry, row) for row in rows]
+
+    async def read_page(
+        self, after: int, limit: int, types: Collection[str] | None = None
+    ) -> tuple[int, list[RecordedEvent]]:
+        """Up to `limit` events above `after`, decoding only those whose type name is in
+        `types` (all when None): the last position read (`after` when none was) and the
+        decoded events, in position order. For a replay that needs only some types."""
+        tail = self._tail
+        if tail and tail[0].position <= after + 1 <= tail[-1].position:
+            start = after + 1 - tail[0].position
+            page = list(islice(tail, start, start + limit))
+            chosen = [e for e in page if types is None or type(e.event).__name__ in types]
+            return page[-1].position, chosen
+        async with self.db.read() as conn:
+            rows = (
+                await conn.execute(
+                    select(*PLAIN_EVENT_COLUMNS)
+                    .where(schema.event.c.position > after)
+                    .order_by(schema.event.c.position)
+                    .limit(limit)
+                )
+            ).all()
+        if not rows:
+            return after, []
+        registry = self.registry
+        return rows[-1][0], [
+            decode_plain(registry, row) for row in rows if types is None or row[3] in types
+        ]
 
     def _remember(self, recorded: list[RecordedEvent]) -> None:
         """Keep a committed batch in the tail, which stays contiguous: another process's commit

@@ -2,18 +2,69 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import bindparam, insert, select, update
 
 from domain.storage.database import padded_chunks
 
 if TYPE_CHECKING:
-    from sqlalchemy import Table
+    from sqlalchemy import Dialect, Table
     from sqlalchemy.ext.asyncio import AsyncConnection
+    from sqlalchemy.sql import ClauseElement
+    from sqlalchemy.sql.compiler import SQLCompiler
 
 Row = dict[str, Any]
+
+PLAIN_ROWS = "ordergraph_plain_rows"
+"""A key of `Table.info`: a table marked with it (a rebuild's shadow tables) is written with
+plain tuples through `exec_driver_sql` and fixed statements, the columns' bind processing
+done here once per value, instead of SQLAlchemy's per-row parameter dictionaries."""
+
+
+class _PlainStatement:
+    """One compiled statement and, per positional parameter, the row key and bind processor."""
+
+    def __init__(
+        self, statement: ClauseElement, dialect: Dialect, table: Table, prefix: str
+    ) -> None:
+        compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
+        self.sql = compiled.string
+        order = compiled.positiontup or []
+        self.keys = [name.removeprefix(prefix) for name in order]
+        self.processors: list[Callable[[Any], Any] | None] = [
+            table.c[key].type._cached_bind_processor(dialect) for key in self.keys
+        ]
+
+    def tuples(self, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
+        pairs = list(zip(self.keys, self.processors, strict=True))
+        return [
+            tuple(row[key] if proc is None else proc(row[key]) for key, proc in pairs)
+            for row in rows
+        ]
+
+
+def _plain_statements(table: Table, dialect: Dialect) -> tuple[_PlainStatement, _PlainStatement]:
+    """The table's fixed INSERT and UPDATE-by-key statements, compiled once per dialect."""
+    cache: dict[str, tuple[_PlainStatement, _PlainStatement]] = table.info.setdefault(
+        PLAIN_ROWS + ":compiled", {}
+    )
+    found = cache.get(dialect.name)
+    if found is None:
+        (key_column,) = table.primary_key.columns
+        others = [c.name for c in table.columns if c.name != key_column.name]
+        update_statement = (
+            update(table)
+            .where(key_column == bindparam("k_" + key_column.name))
+            .values({name: bindparam("k_" + name) for name in others})
+        )
+        found = (
+            _PlainStatement(insert(table), dialect, table, ""),
+            _PlainStatement(update_statement, dialect, table, "k_"),
+        )
+        cache[dialect.name] = found
+    return found
 
 
 class RowSet:
@@ -62,6 +113,9 @@ class RowSet:
 
     async def flush(self, conn: AsyncConnection) -> None:
         """Insert the new rows and update the changed ones, each with one executemany."""
+        if self.table.info.get(PLAIN_ROWS):
+            await self._flush_plain(conn)
+            return
         if self._new:
             await conn.execute(insert(self.table), [self._rows[key] for key in self._new])
         if self._dirty:
@@ -79,5 +133,16 @@ class RowSet:
         self._new.clear()
         self._dirty.clear()
 
+    async def _flush_plain(self, conn: AsyncConnection) -> None:
+        inserting, updating = _plain_statements(self.table, conn.dialect)
+        if self._new:
+            rows = inserting.tuples(self._rows[key] for key in self._new)
+            await conn.exec_driver_sql(inserting.sql, rows)
+        if self._dirty:
+            rows = updating.tuples(self._rows[key] for key in self._dirty)
+            await conn.exec_driver_sql(updating.sql, rows)
+        self._new.clear()
+        self._dirty.clear()
 
-__all__ = ["Row", "RowSet"]
+
+__all__ = ["PLAIN_ROWS", "Row", "RowSet"]

@@ -31,7 +31,7 @@ from readmodels.runner.in_writer import InWriterTransaction
 from readmodels.runner.leadership import Leadership, leadership_for
 from readmodels.runner.progress import ProgressWatch
 from readmodels.runner.projector import Projector
-from readmodels.runner.rebuild import Progress, drop_shadow, rebuild_projection
+from readmodels.runner.rebuild import Progress, drop_shadow, rebuild_projections
 from readmodels.runner.slot import Slot, Timing
 from readmodels.tables import control_metadata, new_metadata
 
@@ -196,27 +196,49 @@ class ProjectionRunner:
 
     async def rebuild(self, name: str, progress: Progress | None = None) -> ProjectionStatus:
         """Replay the whole log into fresh tables and swap them in once caught up."""
-        slot = self._slot(name)
-        if slot.rebuilding or not await self._leadership.try_rebuild(name):
-            raise RuntimeError(f"{name} is already being rebuilt")
-        slot.rebuilding = True
+        (status,) = await self.rebuild_many([name], progress)
+        return status
+
+    async def rebuild_many(
+        self, names: Sequence[str], progress: Progress | None = None
+    ) -> list[ProjectionStatus]:
+        """Rebuild several projections in one pass over the log (read and decoded once), each
+        swapped in once caught up. A projection that fails does not stop the others: they are
+        swapped in, then its error is raised (an ExceptionGroup when several failed)."""
+        slots = [self._slot(name) for name in dict.fromkeys(names)]
+        taken: list[Slot] = []
         try:
-            reached = await rebuild_projection(
+            for slot in slots:
+                if slot.rebuilding or not await self._leadership.try_rebuild(slot.name):
+                    raise RuntimeError(f"{slot.name} is already being rebuilt")
+                taken.append(slot)
+                slot.rebuilding = True
+            outcome = await rebuild_projections(
                 self.log,
                 self.db,
-                slot.projection,
-                skipped=slot.skipped,
-                batch_size=self.timing.batch_size,
+                [slot.projection for slot in slots],
+                skipped={slot.name: slot.skipped for slot in slots},
                 progress=progress,
             )
         finally:
-            slot.rebuilding = False
-            await self._leadership.end_rebuild(name)
-        if self._cluster.active:
-            async with self.db.write() as conn:
-                await self._cluster.announce_batch(conn, name, reached, frozenset())
-        slot.advance(reached)
-        return slot.status(max(self.log.committed.head, slot.position))
+            for slot in taken:
+                slot.rebuilding = False
+                await self._leadership.end_rebuild(slot.name)
+        errors = [error for error in outcome.values() if isinstance(error, BaseException)]
+        for slot in slots:
+            reached = outcome[slot.name]
+            if isinstance(reached, BaseException):
+                continue
+            if self._cluster.active:
+                async with self.db.write() as conn:
+                    await self._cluster.announce_batch(conn, slot.name, reached, frozenset())
+            slot.advance(reached)
+        if len(errors) == 1:
+            raise errors[0]
+        if errors:
+            raise BaseExceptionGroup("rebuilds failed", errors)
+        head = self.log.committed.head
+        return [slot.status(max(head, slot.position)) for slot in slots]
 
     def leading(self) -> list[str]:
         """The projections this process runs (the others it follows)."""

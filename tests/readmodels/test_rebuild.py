@@ -12,7 +12,9 @@ from sqlalchemy import inspect
 from domain.storage.sql import SqlEventStore
 from readmodels.dto import ProjectionState
 from readmodels.projections import PROJECTION_NAMES, default_projections
+from readmodels.projections.base import EventFailed
 from readmodels.projections.customer_summaries import CustomerSummariesProjection
+from readmodels.projections.daily_sales import DailySalesProjection
 from readmodels.queries import GetCustomer, GetSalesReport, ListOrders
 from readmodels.querybus import build_query_bus
 from readmodels.runner.checkpoint import save_checkpoint
@@ -20,8 +22,10 @@ from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata
 from tests.support.readmodels import (
     T0,
+    PoisonedOrderViews,
     append_histories,
     assert_views_equal_replay,
+    checkpoints,
     dump,
     live_tables,
     order_history,
@@ -122,3 +126,67 @@ async def test_start_drops_the_shadow_tables_of_an_interrupted_rebuild(
         names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
     assert not {table.name for table in shadow.values()} & set(names)
     assert "customer_summary" in names
+
+
+async def test_one_pass_rebuilds_every_projection_into_equal_views_while_writes_go_on(
+    runner: ProjectionRunner,
+) -> None:
+    """`rebuild_many` reads the log once for all three; each is swapped in equal to what the
+    live path built, and to a fresh replay, with writes and reads going on meanwhile."""
+    assert isinstance(runner.log, SqlEventStore)
+    store = runner.log
+    projections = default_projections()
+    before = {p.name: await dump(runner.db, live_tables(p)) for p in projections}
+    stop = asyncio.Event()
+    reads = asyncio.create_task(_read_in_a_loop(runner, stop))
+    progress: list[tuple[int, int]] = []
+    statuses = await runner.rebuild_many(
+        PROJECTION_NAMES, lambda done, total: progress.append((done, total))
+    )
+    assert [s.name for s in statuses] == list(PROJECTION_NAMES)
+    assert all(s.state is ProjectionState.RUNNING for s in statuses)
+    assert all(s.position == ORDERS * 5 for s in statuses)
+    assert progress[-1] == (ORDERS * 5, ORDERS * 5)
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
+    for p in projections:
+        assert await dump(runner.db, live_tables(p)) == before[p.name]
+
+    async def write_more() -> None:
+        for n in range(30):
+            order_id = f"late-{n}"
+            await store.append(order_id, order_history(order_id, "customer-3", T0, n))
+            await asyncio.sleep(0)
+
+    await asyncio.gather(write_more(), runner.rebuild_many(PROJECTION_NAMES))
+    stop.set()
+    assert ProjectionState.REBUILDING in await reads
+    head = await store.head_position()
+    assert not (await runner.wait_for(PROJECTION_NAMES, head, 5)).stale
+    await assert_views_equal_replay(runner, store, runner.db)
+
+
+async def test_one_projection_failing_in_a_one_pass_rebuild_keeps_the_others_work(
+    database_url: str,
+) -> None:
+    poisoned = PoisonedOrderViews(poison=None)
+    others = [CustomerSummariesProjection(), DailySalesProjection()]
+    async with running_service(database_url, projections=[poisoned, *others]) as service:
+        runner = service.runner
+        await append_histories(service.store, ORDERS)
+        assert not (await runner.wait_for(PROJECTION_NAMES, ORDERS * 5, 10)).stale
+        views_before = await dump(runner.db, live_tables(poisoned))
+        poisoned.poison = 777
+        with pytest.raises(EventFailed) as failed:
+            await runner.rebuild_many(PROJECTION_NAMES)
+        assert failed.value.position == 777
+        poisoned.poison = None
+        assert await dump(runner.db, live_tables(poisoned)) == views_before
+        stored = await checkpoints(runner.db)
+        assert stored == dict.fromkeys(PROJECTION_NAMES, ORDERS * 5)
+        async with runner.db.read() as conn:
+            names = await conn.run_sync(lambda sync: inspect(sync).get_table_names())
+        assert not [name for name in names if "__" in name]  # no shadow tables left
+        assert {s.name: s.state for s in runner.status()} == dict.fromkeys(
+            PROJECTION_NAMES, ProjectionState.RUNNING
+        )
+        await assert_views_equal_replay(runner, service.store, runner.db)
