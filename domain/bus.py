@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from domain import rules
 from domain.commands import Command, CommandResult, OrderCommand
 from domain.errors import DomainError, OrderNotFound
 from domain.events import Event
@@ -208,7 +207,7 @@ class CommandBus:
                 log.exception("a command observer failed on %s", command.command_id)
 
     async def _dispatch(self, command: Command) -> CommandResult:
-        command = rules.check_command(command)
+        command = command.checked()
         if type(command) not in self._handlers:
             raise UnknownCommand(f"no handler is registered for {type(command).__name__}")
         if not (self._accepting and self.running):

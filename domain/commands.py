@@ -1,10 +1,18 @@
-"""Commands: what a client asks the write model to do, one per mutation, imperative names."""
+"""Commands: what a client asks the write model to do, one per mutation, imperative names.
+
+Each command checks its own input (`checked`): the rules of contract.md that need no state,
+run by the bus before the command is queued, so bad input is BAD_USER_INPUT whatever state
+the order is in. The rules themselves are in `domain/rules.py`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Self
 
+from domain import rules
+from domain.errors import ValidationFailed
 from domain.values import Address, OrderLine
 
 
@@ -21,6 +29,21 @@ class Command:
     correlation_id: str | None = None
     on_behalf_of: str | None = None
 
+    def checked(self) -> Self:
+        """This command once its input rules hold (ValidationFailed otherwise), its money held
+        to the cent and its time in UTC. A command with fields of its own overrides this,
+        calling its base class's `checked` first."""
+        rules.check_id(self.command_id, "commandId")
+        if self.issued_at.tzinfo is None:
+            raise ValidationFailed("issuedAt must carry a time zone", field="issuedAt")
+        if self.correlation_id is not None:
+            rules.check_id(self.correlation_id, "correlationId")
+        if self.on_behalf_of is not None:
+            rules.check_id(self.on_behalf_of, "onBehalfOf")
+        if self.issued_at.utcoffset() != timedelta(0):
+            return replace(self, issued_at=self.issued_at.astimezone(UTC))
+        return self
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OrderCommand(Command):
@@ -29,6 +52,11 @@ class OrderCommand(Command):
     order_id: str
     expected_version: int | None = None
 
+    def checked(self) -> Self:
+        command = Command.checked(self)
+        rules.check_id(command.order_id, "orderId")
+        return command
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CreateOrder(Command):
@@ -36,20 +64,41 @@ class CreateOrder(Command):
     lines: tuple[OrderLine, ...]
     shipping_address: Address
 
+    def checked(self) -> Self:
+        command = Command.checked(self)
+        rules.check_id(command.customer_id, "customerId")
+        lines = rules.check_lines(command.lines, "items")
+        rules.check_address(command.shipping_address, "shippingAddress")
+        return replace(command, lines=lines)
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AddOrderItem(OrderCommand):
     item: OrderLine
+
+    def checked(self) -> Self:
+        command = OrderCommand.checked(self)
+        return replace(command, item=rules.check_line(command.item, "item"))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RemoveOrderItem(OrderCommand):
     sku: str
 
+    def checked(self) -> Self:
+        command = OrderCommand.checked(self)
+        rules.check_sku(command.sku, "sku")
+        return command
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChangeShippingAddress(OrderCommand):
     shipping_address: Address
+
+    def checked(self) -> Self:
+        command = OrderCommand.checked(self)
+        rules.check_address(command.shipping_address, "shippingAddress")
+        return command
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -61,10 +110,20 @@ class ConfirmOrder(OrderCommand):
 class ShipOrder(OrderCommand):
     tracking_number: str
 
+    def checked(self) -> Self:
+        command = OrderCommand.checked(self)
+        rules.check_text(command.tracking_number, "trackingNumber")
+        return command
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CancelOrder(OrderCommand):
     reason: str
+
+    def checked(self) -> Self:
+        command = OrderCommand.checked(self)
+        rules.check_text(command.reason, "reason")
+        return command
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -93,8 +93,8 @@ class Order:
 
     # --- deciding ---------------------------------------------------------------------------
 
-    # Each decision takes a command that passed rules.check_command (the bus sees to it) and
-    # checks what depends on the order's state.
+    # Each decision takes a command that passed its input rules (`checked()`, which the bus
+    # sees to) and checks what depends on the order's state.
 
     @staticmethod
     def place(command: CreateOrder, order_id: str) -> OrderPlaced:

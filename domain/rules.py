@@ -1,4 +1,5 @@
-"""The input rules of contract.md, checked before any state is looked at."""
+"""The input rules of contract.md, checked before any state is looked at: each command's
+`checked()` (`domain/commands.py`) applies those of its fields."""
 
 from __future__ import annotations
 
@@ -6,19 +7,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, timedelta
 from decimal import Decimal
 
-from domain.commands import (
-    AddOrderItem,
-    CancelOrder,
-    ChangeShippingAddress,
-    Command,
-    CreateOrder,
-    OrderCommand,
-    RemoveOrderItem,
-    ShipOrder,
-)
 from domain.errors import ValidationFailed
 from domain.values import Address, OrderLine
 
@@ -121,41 +111,6 @@ def check_address(address: Address, field: str) -> None:
         )
 
 
-def check_command(command: Command) -> Command:
-    """Every input rule that needs no state, checked before the command is queued (so bad
-    input is BAD_USER_INPUT whatever state the order is in); returns the command with its
-    money held to the cent and its time in UTC."""
-    check_id(command.command_id, "commandId")
-    if command.issued_at.tzinfo is None:
-        raise ValidationFailed("issuedAt must carry a time zone", field="issuedAt")
-    if command.issued_at.utcoffset() != timedelta(0):
-        command = replace(command, issued_at=command.issued_at.astimezone(UTC))
-    if command.correlation_id is not None:
-        check_id(command.correlation_id, "correlationId")
-    if command.on_behalf_of is not None:
-        check_id(command.on_behalf_of, "onBehalfOf")
-    if isinstance(command, CreateOrder):
-        check_id(command.customer_id, "customerId")
-        lines = check_lines(command.lines, "items")
-        check_address(command.shipping_address, "shippingAddress")
-        return replace(command, lines=lines)
-    if not isinstance(command, OrderCommand):
-        return command
-    check_id(command.order_id, "orderId")
-    match command:
-        case AddOrderItem():
-            return replace(command, item=check_line(command.item, "item"))
-        case RemoveOrderItem():
-            check_sku(command.sku, "sku")
-        case ChangeShippingAddress():
-            check_address(command.shipping_address, "shippingAddress")
-        case ShipOrder():
-            check_text(command.tracking_number, "trackingNumber")
-        case CancelOrder():
-            check_text(command.reason, "reason")
-    return command
-
-
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(word.capitalize() for word in rest)
@@ -165,7 +120,6 @@ __all__ = [
     "MAX_LINES",
     "MAX_QUANTITY",
     "check_address",
-    "check_command",
     "check_id",
     "check_line",
     "check_lines",

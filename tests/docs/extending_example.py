@@ -12,18 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import sqlalchemy as sa
 import strawberry
 from alembic import op
 from sqlalchemy import Column, MetaData, String, Table, select
 
-from domain.bus import CommandBus, UnitOfWork
-from domain.commands import CommandResult, OrderCommand
+from domain.commands import OrderCommand
 from domain.errors import InvalidTransition
 from domain.events import EVENT_TYPES, Event
-from domain.handlers import build_command_bus
 from domain.order import Order
 from domain.rules import check_text
 from domain.values import OrderStatus
@@ -46,7 +44,6 @@ if TYPE_CHECKING:
 
     from domain.ports import RecordedEvent
     from domain.storage.database import Database
-    from domain.storage.sql import SqlEventStore
 
 # --- domain/events.py -------------------------------------------------------------------------
 
@@ -70,13 +67,11 @@ EVENT_TYPES_WITH_GIFT_NOTES: dict[str, type[Event]] = {
 class AddGiftNote(OrderCommand):
     note: str
 
-
-# --- domain/rules.py (check_command) ----------------------------------------------------------
-
-
-def check_gift_note(command: AddGiftNote) -> None:
-    """The input rule: 1 to 200 characters, not blank, storable."""
-    check_text(command.note, "note")
+    def checked(self) -> Self:
+        """The input rule: 1 to 200 characters, not blank, storable."""
+        command = OrderCommand.checked(self)
+        check_text(command.note, "note")
+        return command
 
 
 # --- domain/order.py --------------------------------------------------------------------------
@@ -94,21 +89,6 @@ def decide_gift_note(order: Order, command: AddGiftNote) -> GiftNoteAdded:
 def apply_gift_note(order: Order, event: GiftNoteAdded) -> Order:
     """No rule reads the note, so the order's state only moves on a version."""
     return replace(order, version=order.version + 1)
-
-
-# --- domain/handlers.py -----------------------------------------------------------------------
-
-
-async def add_gift_note(command: AddGiftNote, uow: UnitOfWork) -> CommandResult:
-    order = await uow.get(command)
-    return uow.record(command, order, decide_gift_note(order, command))
-
-
-def build_gift_note_bus(store: SqlEventStore) -> CommandBus:
-    """build_command_bus, plus the new handler (behind the same idempotency and logging)."""
-    bus = build_command_bus(store)
-    bus.register(AddGiftNote, add_gift_note)
-    return bus
 
 
 # --- readmodels/schema.py ---------------------------------------------------------------------
@@ -265,10 +245,7 @@ __all__ = [
     "GiftNotesProjection",
     "MutationWithGiftNotes",
     "OrderViewsWithGiftNotes",
-    "add_gift_note",
     "apply_gift_note",
-    "build_gift_note_bus",
-    "check_gift_note",
     "decide_gift_note",
     "downgrade",
     "get_gift_note",

@@ -1,8 +1,8 @@
 """docs/extending.md stays true: its gift-note example runs end to end on a real SQLite file.
 
-The example's code is tests/extending_example.py, quoted block by block by the doc. Two edits a
-real change makes to closed product code (a `case` in `Order.apply` and one in
-`rules.check_command`) are installed here with monkeypatch, exactly as the doc describes them.
+The example's code is tests/docs/extending_example.py, quoted block by block by the doc. The two
+lines a real change writes into domain/order.py (the decision in `DECISIONS`, and a `case` in
+the closed `Order.apply`) are installed here with monkeypatch, as the doc describes them.
 """
 
 from __future__ import annotations
@@ -20,11 +20,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, update
 from strawberry.schema.config import StrawberryConfig
 
-from domain import rules
+from domain import order as aggregate
 from domain.bus import CommandBus
-from domain.commands import Command, CommandResult
+from domain.commands import CommandResult
 from domain.errors import DomainError, ErrorCode, ValidationFailed
 from domain.events import Event, OrderConfirmed, OrderPlaced
+from domain.handlers import build_command_bus
 from domain.order import Order
 from domain.storage.database import Database
 from domain.storage.registry import EventRegistry, UnknownEventType
@@ -51,8 +52,7 @@ from tests.docs.extending_example import (
     GiftNoteView,
     MutationWithGiftNotes,
     apply_gift_note,
-    build_gift_note_bus,
-    check_gift_note,
+    decide_gift_note,
     downgrade,
     gift_note,
     projections_with_gift_notes,
@@ -76,23 +76,16 @@ PROJECTIONS = ("order_views", "customer_summaries", "daily_sales", "gift_notes")
 
 @pytest.fixture
 def gift_notes_in_the_domain(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What a real change writes into domain/order.py and domain/rules.py, installed for a test."""
+    """What a real change writes into domain/order.py, installed for a test."""
     plain_apply = Order.apply
-    plain_check = rules.check_command
 
     def apply(order: Order, event: Event) -> Order:
         if isinstance(event, GiftNoteAdded):
             return apply_gift_note(order, event)
         return plain_apply(order, event)
 
-    def check_command(command: Command) -> Command:
-        checked = plain_check(command)
-        if isinstance(checked, AddGiftNote):
-            check_gift_note(checked)
-        return checked
-
     monkeypatch.setattr(Order, "apply", apply)
-    monkeypatch.setattr(rules, "check_command", check_command)
+    monkeypatch.setitem(aggregate.DECISIONS, AddGiftNote, decide_gift_note)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -110,7 +103,7 @@ async def service(sqlite_url: str, gift_notes_in_the_domain: None) -> AsyncItera
     db = Database(sqlite_url)
     store = SqlEventStore(db, EventRegistry(EVENT_TYPES_WITH_GIFT_NOTES))
     await store.create_schema()
-    bus = build_gift_note_bus(store)
+    bus = build_command_bus(store)
     runner = ProjectionRunner(store, db, projections_with_gift_notes())
     query_bus = build_query_bus(db, runner)
     register_gift_note_queries(query_bus, db)
@@ -231,8 +224,9 @@ async def test_code_without_the_event_type_cannot_read_the_log(service: Service)
         await older_release.read_stream(placed.order_id)
 
 
-def test_the_aggregate_and_the_input_rules_are_closed_to_new_messages() -> None:
-    """Why the fixture patches: without the two edits, the product refuses the new messages."""
+def test_the_aggregate_is_closed_to_new_messages() -> None:
+    """Why the fixture patches: without the two lines in domain/order.py, the order refuses
+    the new event and cannot decide the new command."""
     placed = OrderPlaced(
         order_id="o-1",
         occurred_at=NOW,
@@ -243,8 +237,8 @@ def test_the_aggregate_and_the_input_rules_are_closed_to_new_messages() -> None:
     gift = GiftNoteAdded(order_id="o-1", occurred_at=NOW, note="Hi")
     with pytest.raises(TypeError, match="cannot apply GiftNoteAdded"):
         Order.replay([placed, gift])
-    blank = note("o-1", "   ")
-    assert rules.check_command(blank) == blank
+    with pytest.raises(TypeError, match="cannot decide AddGiftNote"):
+        Order.started(placed).decide(note("o-1"))
 
 
 async def test_the_migration_adds_exactly_the_new_table(sqlite_url: str) -> None:
