@@ -2,7 +2,12 @@
 
 - A domain error keeps its message and gets its contract code (and `field` when it names one).
 - An error of the request itself (syntax, validation, a variable or scalar the client sent
-  wrong: no path, no exception behind it) is BAD_USER_INPUT.
+  wrong: no path, no exception behind it) is BAD_USER_INPUT; so is a literal or variable that
+  a scalar cannot even convert (an integer of thousands of digits), and an `operationName`
+  the document does not define.
+- A rebuild asked for while one of the same projection runs is REBUILD_IN_PROGRESS.
+- In production no message carries a suggestion ("Did you mean ...?"): field, argument, enum
+  value, type and input-field names of the schema stay unlisted.
 - Anything else is INTERNAL_SERVER_ERROR with a generic message and the request's
   `correlationId`; its details go to the log under that id.
 """
@@ -10,10 +15,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from graphql.validation.validate import ValidationAbortedError
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from domain.errors import DomainError, ValidationFailed
 from graph.api.limits import ABORTED_MESSAGE
@@ -28,7 +35,15 @@ BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 UNAUTHENTICATED = "UNAUTHENTICATED"
+REBUILD_IN_PROGRESS = "REBUILD_IN_PROGRESS"
 INTERNAL_MESSAGE = "Internal server error"
+# graphql-core's `did_you_mean`: " Did you mean 'a', 'b', or the enum value 'c'?".
+_SUGGESTION = re.compile(r" Did you mean (?:[a-z ]+ )?'[^']*'(?:,? (?:or )?'[^']*')*\?")
+_MAX_ECHO_CHARS = 200
+
+
+class RebuildInProgress(Exception):
+    """A projection is already being rebuilt (here or by another process)."""
 
 
 def _root_cause(error: GraphQLError) -> BaseException | None:
@@ -49,6 +64,18 @@ def classify(error: GraphQLError, correlation_id: str | None) -> None:
         extensions["code"] = QUERY_TOO_COMPLEX
         if error.message == "Validation aborted.":  # the field-merging budget ran out
             error.message = ABORTED_MESSAGE
+    elif isinstance(cause, CannotGetOperationTypeError):
+        extensions["code"] = BAD_USER_INPUT
+        error.message = _unknown_operation(cause.operation_name)
+        error.original_error = None
+    elif error.path is None and isinstance(cause, ValueError | ArithmeticError):
+        # A scalar could not convert a literal or variable at all (int() of 5,000 digits).
+        extensions["code"] = BAD_USER_INPUT
+        error.message = _coercion_message(error.message)
+        error.original_error = None
+    elif isinstance(cause, RebuildInProgress):
+        extensions["code"] = REBUILD_IN_PROGRESS
+        error.message = str(cause)
     elif isinstance(cause, AuthenticationError):
         extensions["code"] = UNAUTHENTICATED
         error.message = str(cause)
@@ -73,12 +100,43 @@ def classify(error: GraphQLError, correlation_id: str | None) -> None:
     error.extensions = extensions
 
 
+def _unknown_operation(name: str | None) -> str:
+    if name is None:
+        return "The document has no operation to run"
+    shown = name[:_MAX_ECHO_CHARS].encode("utf-8", "backslashreplace").decode()
+    return f"The document defines no operation named {shown!r} (operationName)"
+
+
+def _coercion_message(message: str) -> str:
+    """graphql-core's "Expected value of type 'Int', but encountered error '...'; found: ...",
+    without the Python exception's text and the (possibly huge) literal."""
+    head = message.split(", but encountered error", 1)[0][:_MAX_ECHO_CHARS]
+    return f"{head}: the value is out of range for its type"
+
+
+def strip_suggestions(error: GraphQLError) -> None:
+    """Drop every "Did you mean ...?" from `error`'s message."""
+    error.message = _SUGGESTION.sub("", error.message)
+
+
 def process_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
-    """Code every error of one result (Strawberry's `process_errors` hook)."""
+    """Code every error of one result (Strawberry's `process_errors` hook); in production,
+    without suggestions."""
     context = None if execution_context is None else execution_context.context
     correlation_id = getattr(context, "correlation_id", None)
+    production = bool(getattr(getattr(context, "settings", None), "production", False))
     for error in errors:
         classify(error, correlation_id)
+        if production:
+            strip_suggestions(error)
 
 
-__all__ = ["BAD_USER_INPUT", "INTERNAL_SERVER_ERROR", "classify", "process_errors"]
+__all__ = [
+    "BAD_USER_INPUT",
+    "INTERNAL_SERVER_ERROR",
+    "REBUILD_IN_PROGRESS",
+    "RebuildInProgress",
+    "classify",
+    "process_errors",
+    "strip_suggestions",
+]

@@ -24,6 +24,7 @@ Position = NewType("Position", int)
 POSITION_MAX = 2**63 - 1
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _MAX_DECIMAL_CHARS = 64
+_MAX_POSITION_CHARS = len(str(POSITION_MAX)) + 1  # a sign, or one leading digit too many
 
 
 def parse_decimal(value: object) -> Decimal:
@@ -52,6 +53,8 @@ def parse_decimal_literal(node: ValueNode, _variables: dict[str, Any] | None = N
     if isinstance(node, StringValueNode):
         return parse_decimal(node.value)
     if isinstance(node, IntValueNode):
+        if len(node.value) > _MAX_DECIMAL_CHARS:
+            raise GraphQLError(f"Decimal cannot represent an integer of {len(node.value)} digits")
         return parse_decimal(int(node.value))
     raise GraphQLError('Decimal must be a string such as "19.99" or an integer', node)
 
@@ -98,6 +101,8 @@ def parse_position(value: object) -> Position:
 
 def parse_position_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> Position:
     if isinstance(node, IntValueNode):
+        if len(node.value) > _MAX_POSITION_CHARS:  # never int() thousands of digits
+            raise GraphQLError(f"Position must be between 0 and {POSITION_MAX}", node)
         return parse_position(int(node.value))
     raise GraphQLError("Position must be an integer", node)
 

@@ -7,7 +7,7 @@ admin, and the service refuses to listen on anything but a loopback address.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -30,6 +30,9 @@ class Principal:
 
     subject: str
     role: Role
+    # When the credentials stop being valid (POSIX seconds); None: never (development mode).
+    # Not part of who the caller is.
+    expires_at: float | None = field(default=None, compare=False)
 
     @property
     def is_staff(self) -> bool:
@@ -40,6 +43,14 @@ class Principal:
     def acting_customer(self) -> str | None:
         """The customer this caller acts for, or None for staff and admins."""
         return None if self.is_staff else self.subject
+
+
+_ROLES = frozenset(role.value for role in Role)
+
+
+def _expiry(exp: object) -> float | None:
+    """The `exp` claim PyJWT has already checked to be a number."""
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
 
 
 DEVELOPMENT_PRINCIPAL = Principal(subject="development", role=Role.ADMIN)
@@ -77,12 +88,16 @@ class TokenAuthority:
             raise AuthenticationError("the token has expired") from error
         except jwt.InvalidTokenError as error:
             raise AuthenticationError(f"the token is not valid: {error}") from error
+        except (ValueError, TypeError, OverflowError, RecursionError) as error:
+            # A signed payload PyJWT cannot check (an `exp` of Infinity, deep nesting).
+            raise AuthenticationError("the token is not valid: unreadable claims") from error
         subject, role = claims.get("sub"), claims.get("role")
         if not isinstance(subject, str) or not subject:
             raise AuthenticationError("the token has no subject")
-        if role not in set(Role):
-            raise AuthenticationError(f"the token's role {role!r} is not known")
-        return Principal(subject=subject, role=Role(role))
+        if not isinstance(role, str) or role not in _ROLES:
+            shown = repr(role) if isinstance(role, str) else f"of type {type(role).__name__}"
+            raise AuthenticationError(f"the token's role {shown[:64]} is not known")
+        return Principal(subject=subject, role=Role(role), expires_at=_expiry(claims.get("exp")))
 
     def from_authorization(self, value: str | None) -> Principal:
         """The principal of an `Authorization: Bearer <token>` value."""

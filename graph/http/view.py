@@ -35,6 +35,7 @@ from graph.http.media import (
 )
 from graph.http.pages import GraphiqlPage
 from graph.http.persisted import PersistedQueries, PersistedQueryError
+from graph.http.wsprotocol import TransportWSHandler, WebSocketAdapter
 
 if TYPE_CHECKING:
     from cross_web import AsyncHTTPRequestAdapter
@@ -71,6 +72,10 @@ class Runtime:
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with a typed per-request Context and strict JSON parsing."""
+
+    # graphql-transport-ws: strict about frames, closed 4403 when the token expires.
+    graphql_transport_ws_handler_class = TransportWSHandler
+    websocket_adapter_class = WebSocketAdapter
 
     def __init__(
         self, schema: OrderGraphSchema, runtime: Runtime, settings: Settings, metrics: Metrics
@@ -208,6 +213,11 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(400, "Unable to parse request body as JSON") from error
         if not isinstance(decoded, dict):
             raise HTTPException(400, "The request body must be a JSON object")
+        name = decoded.get("operationName")
+        if name is not None and (not isinstance(name, str) or not name.isprintable()):
+            # Strawberry echoes an unknown name in a text/plain 400, which cannot encode a
+            # lone surrogate.
+            raise HTTPException(400, "operationName must be a string of printable characters")
         return decoded
 
 

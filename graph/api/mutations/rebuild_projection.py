@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from graph.api.access import ADMIN, require
 from graph.api.context import Info
+from graph.api.errors import RebuildInProgress
 from graph.api.freshness import require_projection_name
 from graph.api.types import Projection
 
@@ -15,7 +16,16 @@ REBUILD_PROJECTION_DESCRIPTION = (
 
 async def rebuild_projection(info: Info, name: str) -> Projection:
     require(info, ADMIN, "rebuild projections")
-    status = await info.context.runner.rebuild(require_projection_name(name))
+    projection = require_projection_name(name)
+    try:
+        status = await info.context.runner.rebuild(projection)
+    except RuntimeError as error:
+        # The runner refuses a second rebuild of one projection (here or in another process).
+        if "already being rebuilt" not in str(error):
+            raise
+        raise RebuildInProgress(
+            f"{projection} is already being rebuilt: retry once that rebuild has finished"
+        ) from None
     return Projection.from_dto(status)
 
 
