@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,6 +25,9 @@ from graph.http.pages import page_routes
 from graph.http.request_log import RequestLog, configure_logging
 from graph.http.view import GraphQLApp, Runtime
 from graph.settings import Settings, SettingsError, unknown_variables
+
+if TYPE_CHECKING:
+    from readmodels.projections.base import Projection
 
 log = logging.getLogger("ordergraph.app")
 
@@ -45,10 +49,15 @@ def _settings_from_env() -> Settings:
     return settings
 
 
-def create_app(settings: Settings | None = None, *, base_url: str | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    base_url: str | None = None,
+    projections: Sequence[Projection] | None = None,
+) -> Starlette:
     """The service as an ASGI app; `uvicorn graph.app:create_app --factory` serves it.
     `base_url` (http://host:port), when known, is logged with GraphiQL's and the live page's
-    addresses once the service has started."""
+    addresses once the service has started; `projections` replaces the service's own (tests)."""
     settings = settings or _settings_from_env()
     runtime = Runtime()
     metrics = Metrics()
@@ -58,7 +67,10 @@ def create_app(settings: Settings | None = None, *, base_url: str | None = None)
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         container = bootstrap(
-            settings, on_batch=metrics.observe_batch, on_command=metrics.observe_command
+            settings,
+            projections=projections,
+            on_batch=metrics.observe_batch,
+            on_command=metrics.observe_command,
         )
         try:
             await container.start()

@@ -78,6 +78,28 @@ class DailySalesView:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class FailingEvent:
+    """The event a projection is stuck on: its position (None when the failure is not one
+    event's, e.g. a lost connection), type, the error, and how many attempts have failed."""
+
+    position: int | None
+    event_type: str | None
+    error: str
+    attempts: int
+    failed_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SkippedEvent:
+    """An event an operator told a projection to pass over, and how it had failed."""
+
+    position: int
+    event_type: str | None
+    error: str | None
+    skipped_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ProjectionStatus:
     name: str
     state: ProjectionState
@@ -85,6 +107,7 @@ class ProjectionStatus:
     head_position: int
     lag: int
     last_error: str | None
+    failing: FailingEvent | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -120,11 +143,13 @@ __all__ = [
     "Change",
     "CustomerView",
     "DailySalesView",
+    "FailingEvent",
     "OrderEdgeView",
     "OrderLineView",
     "OrderPage",
     "OrderView",
     "ProjectionState",
     "ProjectionStatus",
+    "SkippedEvent",
     "WaitResult",
 ]

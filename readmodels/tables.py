@@ -20,6 +20,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 from domain.storage.tables import NAMING_CONVENTION
@@ -114,6 +115,22 @@ projection_skip = Table(
     Column("name", String(64), primary_key=True),
     Column("position", BigInteger, primary_key=True),
     Column("skipped_at", UtcDateTime, nullable=False),
+    # What the skipped event was and how it failed, when the projection was stuck on it.
+    Column("event_type", String(128), nullable=True),
+    Column("error", Text, nullable=True),
+)
+
+# The event a projection is stuck on, written by the process that runs it (so that every
+# process, and `ordergraph status`, can show it); the row goes once the projection moves on.
+projection_failure = Table(
+    "projection_failure",
+    control_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=True),
+    Column("event_type", String(128), nullable=True),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("failed_at", UtcDateTime, nullable=False),
 )
 
 live_metadata = new_metadata()
@@ -134,5 +151,6 @@ __all__ = [
     "order_view",
     "order_view_table",
     "projection_checkpoint",
+    "projection_failure",
     "projection_skip",
 ]

@@ -204,10 +204,63 @@ class DailySales:
         )
 
 
+@strawberry.type(description="The event a failing projection is stuck on.")
+class FailingEvent:
+    position: Position | None = strawberry.field(
+        description="The event's position; null when the failure is not one event's."
+    )
+    event_type: str | None
+    error: str
+    attempts: int = strawberry.field(description="Failed attempts at this event so far.")
+    failed_at: datetime = strawberry.field(description="When the last attempt failed.")
+
+
+@strawberry.type(description="An event an operator told a projection to pass over.")
+class SkippedEvent:
+    position: Position
+    event_type: str | None = strawberry.field(description="Known when it was stuck on it.")
+    error: str | None = strawberry.field(description="What applying it raised, when known.")
+    skipped_at: datetime
+
+
+async def _failing_event(root: Projection, info: Info) -> FailingEvent | None:
+    failing = (await info.context.runner.failures()).get(root.name)
+    if failing is None:
+        return None
+    return FailingEvent(
+        position=None if failing.position is None else Position(failing.position),
+        event_type=failing.event_type,
+        error=failing.error,
+        attempts=failing.attempts,
+        failed_at=failing.failed_at,
+    )
+
+
+async def _skipped_events(root: Projection, info: Info) -> list[SkippedEvent]:
+    return [
+        SkippedEvent(
+            position=Position(skip.position),
+            event_type=skip.event_type,
+            error=skip.error,
+            skipped_at=skip.skipped_at,
+        )
+        for skip in await info.context.runner.skipped_events(root.name)
+    ]
+
+
+async def _state(root: Projection, info: Info) -> ProjectionState:
+    if root.reported_state is ProjectionState.RUNNING and await _failing_event(root, info):
+        return ProjectionState.FAILED  # failing in the process that runs it
+    return root.reported_state
+
+
 @strawberry.type
 class Projection:
     name: str
-    state: ProjectionState
+    reported_state: strawberry.Private[ProjectionState]
+    # As this process knows it, and FAILED when the process that runs it recorded a failure
+    # (the contract gives the field no description).
+    state: ProjectionState = strawberry.field(resolver=_state)
     position: Position = strawberry.field(
         description="Last global position this projection has applied."
     )
@@ -215,11 +268,20 @@ class Projection:
     lag: int = strawberry.field(description="headPosition - position.")
     last_error: str | None
 
+    failing_event: FailingEvent | None = strawberry.field(
+        resolver=_failing_event,
+        description="The event it is stuck on, as recorded by the process that runs it "
+        "(any process answers); null when it is not failing.",
+    )
+    skipped_events: list[SkippedEvent] = strawberry.field(
+        resolver=_skipped_events, description="The events it was told to skip, oldest first."
+    )
+
     @classmethod
     def from_dto(cls, status: ProjectionStatus) -> Projection:
         return cls(
             name=status.name,
-            state=ProjectionState(status.state.value),
+            reported_state=ProjectionState(status.state.value),
             position=Position(status.position),
             head_position=Position(status.head_position),
             lag=status.lag,

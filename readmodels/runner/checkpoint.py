@@ -6,10 +6,11 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from readmodels.tables import projection_checkpoint, projection_skip
+from readmodels.dto import FailingEvent, SkippedEvent
+from readmodels.tables import projection_checkpoint, projection_failure, projection_skip
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
@@ -71,17 +72,87 @@ async def load_skips(conn: AsyncConnection) -> dict[str, set[int]]:
     return skips
 
 
-async def add_skip(conn: AsyncConnection, name: str, position: int) -> None:
-    """Record that `name` must not apply the event at `position`."""
-    values = {"name": name, "position": position, "skipped_at": datetime.now(UTC)}
+async def add_skip(
+    conn: AsyncConnection,
+    name: str,
+    position: int,
+    *,
+    event_type: str | None = None,
+    error: str | None = None,
+) -> None:
+    """Record that `name` must not apply the event at `position` (and, when it was stuck on
+    it, the event's type and the error it raised)."""
+    values = {
+        "name": name,
+        "position": position,
+        "skipped_at": datetime.now(UTC),
+        "event_type": event_type,
+        "error": error,
+    }
     await conn.execute(_insert_ignoring_duplicates(conn, projection_skip, values))
+
+
+async def read_skips(conn: AsyncConnection, name: str) -> list[SkippedEvent]:
+    """The events `name` skips, oldest position first."""
+    statement = (
+        select(projection_skip)
+        .where(projection_skip.c.name == name)
+        .order_by(projection_skip.c.position)
+    )
+    return [
+        SkippedEvent(
+            position=int(row.position),
+            event_type=row.event_type,
+            error=row.error,
+            skipped_at=row.skipped_at,
+        )
+        for row in await conn.execute(statement)
+    ]
+
+
+async def save_failure(conn: AsyncConnection, name: str, failing: FailingEvent) -> None:
+    """Record the event `name` is stuck on (replacing what was recorded)."""
+    await conn.execute(delete(projection_failure).where(projection_failure.c.name == name))
+    await conn.execute(
+        projection_failure.insert().values(
+            name=name,
+            position=failing.position,
+            event_type=failing.event_type,
+            error=failing.error,
+            attempts=failing.attempts,
+            failed_at=failing.failed_at,
+        )
+    )
+
+
+async def clear_failure(conn: AsyncConnection, name: str) -> None:
+    """`name` moved on: forget its failure."""
+    await conn.execute(delete(projection_failure).where(projection_failure.c.name == name))
+
+
+async def read_failures(conn: AsyncConnection) -> dict[str, FailingEvent]:
+    """The recorded failures, by projection name."""
+    return {
+        row.name: FailingEvent(
+            position=None if row.position is None else int(row.position),
+            event_type=row.event_type,
+            error=row.error,
+            attempts=int(row.attempts),
+            failed_at=row.failed_at,
+        )
+        for row in await conn.execute(select(projection_failure))
+    }
 
 
 __all__ = [
     "add_skip",
+    "clear_failure",
     "ensure_checkpoint",
     "load_skips",
     "lock_checkpoint",
     "read_checkpoint",
+    "read_failures",
+    "read_skips",
     "save_checkpoint",
+    "save_failure",
 ]

@@ -3,7 +3,7 @@
 Out: in the transaction of each batch a process applies (its leader's task, a writer applying
 the views in its own transaction, or a rebuild's swap), a message with the projection's new
 position and the order ids it touched, in chunks under PostgreSQL's 8,000-byte payload cap; and
-an operator's skip, so that it reaches whichever process runs the projection. PostgreSQL
+an operator's skip or retry, so that it reaches whichever process runs the projection. PostgreSQL
 delivers them at commit. In: one LISTEN connection hands the other processes' messages on. Each
 message carries its sender's origin token, so a process ignores its own. On SQLite there is
 one process, and nothing is sent or listened for.
@@ -48,9 +48,11 @@ class Cluster:
         on_batch: Callable[[str, int, frozenset[str]], None],
         on_skip: Callable[[str, int], None],
         on_reconnect: Callable[[], Awaitable[None]],
+        on_retry: Callable[[str], None] | None = None,
     ) -> None:
-        """Hand other processes' batches (name, position, order ids) and skips (name,
-        position) to the callbacks; `on_reconnect` runs after a lost LISTEN connection."""
+        """Hand other processes' batches (name, position, order ids), skips (name, position)
+        and retries (name) to the callbacks; `on_reconnect` runs after a lost LISTEN
+        connection."""
         if not self.active:
             return
 
@@ -60,6 +62,9 @@ class Cluster:
                 return
             if "skip" in message:
                 on_skip(message["name"], int(message["skip"]))
+            elif "retry" in message:
+                if on_retry is not None:
+                    on_retry(message["name"])
             else:
                 on_batch(message["name"], int(message["position"]), frozenset(message["ids"]))
 
@@ -95,6 +100,11 @@ class Cluster:
         """Tell the process that runs `name`, at `conn`'s commit, to skip `position`."""
         if self.active:
             await conn.execute(_NOTIFY, self._params({"name": name, "skip": position}))
+
+    async def announce_retry(self, conn: AsyncConnection, name: str) -> None:
+        """Tell the process that runs `name`, at `conn`'s commit, to retry it now."""
+        if self.active:
+            await conn.execute(_NOTIFY, self._params({"name": name, "retry": True}))
 
     def _params(self, message: dict[str, object]) -> dict[str, str]:
         return {

@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from readmodels.dto import BatchApplied, Change, ProjectionStatus, WaitResult
+from readmodels.dto import (
+    BatchApplied,
+    Change,
+    FailingEvent,
+    ProjectionStatus,
+    SkippedEvent,
+    WaitResult,
+)
 from readmodels.feed import ChangeHub
 from readmodels.projections import default_projections
 from readmodels.runner.checkpoint import (
@@ -25,6 +32,8 @@ from readmodels.runner.checkpoint import (
     load_skips,
     lock_checkpoint,
     read_checkpoint,
+    read_failures,
+    read_skips,
 )
 from readmodels.runner.cluster import Cluster
 from readmodels.runner.in_writer import InWriterTransaction
@@ -140,7 +149,10 @@ class ProjectionRunner:
                 finally:
                     await self._leadership.end_rebuild(slot.name)
         await self._cluster.listen(
-            on_batch=self._followed, on_skip=self._skipped, on_reconnect=self._reload_positions
+            on_batch=self._followed,
+            on_skip=self._skipped,
+            on_reconnect=self._reload_positions,
+            on_retry=self._retried,
         )
         async with self.db.read() as conn:
             skips = await load_skips(conn)
@@ -181,18 +193,66 @@ class ProjectionRunner:
         return await self._progress.wait(slots, position, timeout)
 
     async def skip_event(self, name: str, position: int) -> None:
-        """Make `name` pass over the event at `position` (an operator's fix for a poison event)."""
+        """Make `name` pass over the event at `position` (an operator's fix for a poison event);
+        when `name` is stuck on that event, its type and error are recorded with the skip."""
         slot = self._slot(name)
         if position <= slot.position:
             raise ValueError(f"{name} has already applied position {position}")
         if position > await self.log.head_position():
             raise ValueError(f"position {position} is beyond the head of the log")
+        failing = (await self.failures()).get(name)
+        stuck = failing is not None and failing.position == position
         async with self.db.write() as conn:
-            await add_skip(conn, name, position)
+            await add_skip(
+                conn,
+                name,
+                position,
+                event_type=failing.event_type if failing and stuck else None,
+                error=failing.error if failing and stuck else None,
+            )
             # The process that runs the projection may be another one: tell it at commit.
             await self._cluster.announce_skip(conn, name, position)
         logger.warning("projection %s will skip the event at position %d", name, position)
         slot.skip(position)
+
+    async def skip_failing_event(self, name: str) -> int:
+        """Skip the event `name` is stuck on (as recorded by whichever process runs it);
+        returns its position."""
+        failing = (await self.failures()).get(name)
+        if failing is None:
+            raise ValueError(f"{name} is not failing: there is no event to skip")
+        if failing.position is None:
+            raise ValueError(f"{name} is not stuck on one event: {failing.error}")
+        await self.skip_event(name, failing.position)
+        return failing.position
+
+    async def retry(self, name: str) -> None:
+        """Have `name` try again now instead of after its backoff, in whichever process runs
+        it."""
+        slot = self._slot(name)
+        if self._cluster.active:
+            async with self.db.write() as conn:
+                await self._cluster.announce_retry(conn, name)
+        logger.info("projection %s: retry now", name)
+        slot.retry()
+
+    async def failures(self) -> dict[str, FailingEvent]:
+        """The event each failing projection is stuck on, as the processes that run them
+        recorded it (less a record the projection has moved past, not yet cleared)."""
+        async with self.db.read() as conn:
+            recorded = await read_failures(conn)
+        return {
+            name: failing
+            for name, failing in recorded.items()
+            if name in self._slots
+            and (failing.position is None or failing.position > self._slots[name].position)
+        }
+
+    async def skipped_events(self, name: str) -> list[SkippedEvent]:
+        """The events `name` skips, with what they were and how they failed."""
+        self._slot(name)
+        async with self.db.read() as conn:
+            return await read_skips(conn, name)
 
     async def rebuild(self, name: str, progress: Progress | None = None) -> ProjectionStatus:
         """Replay the whole log into fresh tables and swap them in once caught up."""
@@ -271,6 +331,11 @@ class ProjectionRunner:
         """A skip ordered on another process."""
         if name in self._slots:
             self._slots[name].skip(position)
+
+    def _retried(self, name: str) -> None:
+        """A retry ordered on another process."""
+        if name in self._slots:
+            self._slots[name].retry()
 
     async def _reload_positions(self) -> None:
         """After a lost LISTEN connection: catch up on what notifications may have been missed."""

@@ -15,11 +15,12 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from readmodels.dto import ProjectionState, ProjectionStatus
+from readmodels.dto import FailingEvent, ProjectionState, ProjectionStatus
 from readmodels.projections.base import EventFailed
-from readmodels.runner.checkpoint import read_checkpoint
+from readmodels.runner.checkpoint import clear_failure, read_checkpoint, save_failure
 from readmodels.tables import new_metadata
 
 if TYPE_CHECKING:
@@ -71,6 +72,9 @@ class Slot:
     running: bool = False
     failed: bool = False
     last_error: str | None = None
+    # The event this process is stuck on, as recorded in projection_failure for every process.
+    failing: FailingEvent | None = None
+    retry_now: bool = False
     rebuilding: bool = False
     stop_before: int | None = None
     idle: bool = False
@@ -78,6 +82,8 @@ class Slot:
     lead_checked_at: float = float("-inf")
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    _failing_type: str | None = None
+    _recorded_before: bool = True
 
     def __post_init__(self) -> None:
         self.tables = self.projection.define(new_metadata(), "")
@@ -113,6 +119,7 @@ class Slot:
             head_position=head,
             lag=max(0, head - self.position),
             last_error=self.last_error,
+            failing=self.failing,
         )
 
     def advance(self, position: int) -> None:
@@ -131,6 +138,11 @@ class Slot:
     def skip(self, position: int) -> None:
         """Pass over the event at `position` from now on."""
         self.skipped.add(position)
+        self.wake.set()
+
+    def retry(self) -> None:
+        """A failed projection tries again at once, its backoff reset."""
+        self.retry_now = True
         self.wake.set()
 
     def start(self) -> None:
@@ -158,25 +170,57 @@ class Slot:
             try:
                 await self._step()
             except EventFailed as error:
-                self._failed(error)
+                await self._failed(error, error.position)
                 if error.position > self.position + 1:
                     self.stop_before = error.position  # apply the good events before it first
                     continue
             except Exception as error:
-                self._failed(error)
+                await self._failed(error, None)
             else:
                 if self.failed and self.stop_before is None:
                     logger.info("projection %s recovered at %d", self.name, self.position)
                     self.failed, self.last_error = False, None
+                    await self._record_failure(None)
+                elif self._recorded_before and self.leading and self.stop_before is None:
+                    # Healthy on its first step: a failure recorded before this start is stale.
+                    self._recorded_before = False
+                    await self._record_failure(None)
                 delay = self.timing.retry_base
                 continue
             await self._pause(delay)
-            delay = min(delay * 2, self.timing.retry_cap)
+            if self.retry_now:
+                self.retry_now, delay = False, self.timing.retry_base
+            else:
+                delay = min(delay * 2, self.timing.retry_cap)
 
-    def _failed(self, error: Exception) -> None:
+    async def _failed(self, error: Exception, position: int | None) -> None:
         self.failed = True
         self.last_error = f"{type(error).__name__}: {error}"
         logger.error("projection %s failed after %d: %s", self.name, self.position, error)
+        previous = self.failing
+        same = previous is not None and previous.position == position
+        await self._record_failure(
+            FailingEvent(
+                position=position,
+                event_type=self._failing_type if position is not None else None,
+                error=self.last_error,
+                attempts=previous.attempts + 1 if same and previous else 1,
+                failed_at=datetime.now(UTC),
+            )
+        )
+
+    async def _record_failure(self, failing: FailingEvent | None) -> None:
+        """Keep the failure here and in projection_failure (best effort: the database may be
+        what fails)."""
+        self.failing = failing
+        try:
+            async with self.projector.db.write() as conn:
+                if failing is None:
+                    await clear_failure(conn, self.name)
+                else:
+                    await save_failure(conn, self.name, failing)
+        except Exception as error:
+            logger.warning("projection %s: cannot record its failure: %s", self.name, error)
 
     async def _pause(self, delay: float) -> None:
         self.idle = True
@@ -229,7 +273,13 @@ class Slot:
                 return
         finally:
             self.idle = False
-        await self.projector.commit(self, events)
+        try:
+            await self.projector.commit(self, events)
+        except EventFailed as error:
+            self._failing_type = next(
+                (type(e.event).__name__ for e in events if e.position == error.position), None
+            )
+            raise
 
 
 __all__ = ["BatchCommitter", "Slot", "Timing"]

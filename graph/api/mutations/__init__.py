@@ -18,7 +18,12 @@ from graph.api.mutations.rebuild_projection import (
     rebuild_projection,
 )
 from graph.api.mutations.remove_order_item import remove_order_item
+from graph.api.mutations.retry_projection import RETRY_PROJECTION_DESCRIPTION, retry_projection
 from graph.api.mutations.ship_order import ship_order
+from graph.api.mutations.skip_projection_event import (
+    SKIP_PROJECTION_EVENT_DESCRIPTION,
+    skip_projection_event,
+)
 from graph.api.types import CommandResult, Projection
 
 
@@ -35,6 +40,12 @@ class Mutation:
     confirm_order: CommandResult = strawberry.mutation(resolver=confirm_order)
     ship_order: CommandResult = strawberry.mutation(resolver=ship_order)
     cancel_order: CommandResult = strawberry.mutation(resolver=cancel_order)
+    retry_projection: Projection = strawberry.mutation(
+        resolver=retry_projection, description=RETRY_PROJECTION_DESCRIPTION
+    )
+    skip_projection_event: Projection = strawberry.mutation(
+        resolver=skip_projection_event, description=SKIP_PROJECTION_EVENT_DESCRIPTION
+    )
 
 
 __all__ = ["Mutation"]
