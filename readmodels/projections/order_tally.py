@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from domain.events import ItemAdded, ItemRemoved, OrderCancelled, OrderPlaced
 from readmodels.projections.base import Batch, Projection, Tables
-from readmodels.projections.rowset import Row, RowSet
+from readmodels.projections.rowset import Row, RowSet, placed_before
 from readmodels.sqltypes import Line
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class _TallyBatch(Batch):
         self.groups = groups
 
     async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        await self.tallies.load(conn, (e.stream_id for e in events))
+        await self.tallies.load(conn, placed_before(events))
         column = self.projection.group_column
         keys = [
             self.projection.group_of(e.event) for e in events if isinstance(e.event, OrderPlaced)

@@ -18,7 +18,7 @@ from domain.events import (
 from domain.values import OrderStatus
 from readmodels.projections.base import Batch, Projection, Tables
 from readmodels.projections.order_tally import changed_lines, lines_total
-from readmodels.projections.rowset import Row, RowSet
+from readmodels.projections.rowset import Row, RowSet, placed_before
 from readmodels.sqltypes import Line
 from readmodels.tables import order_view_table
 
@@ -50,7 +50,7 @@ class _OrderViewBatch(Batch):
         self.rows = rows
 
     async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        await self.rows.load(conn, (e.stream_id for e in events))
+        await self.rows.load(conn, placed_before(events))
 
     async def flush(self, conn: AsyncConnection) -> None:
         await self.rows.flush(conn)

@@ -15,12 +15,22 @@ if TYPE_CHECKING:
     from sqlalchemy.sql import ClauseElement
     from sqlalchemy.sql.compiler import SQLCompiler
 
+    from domain.ports import RecordedEvent
+
 Row = dict[str, Any]
 
 PLAIN_ROWS = "ordergraph_plain_rows"
 """A key of `Table.info`: a table marked with it (a rebuild's shadow tables) is written with
 plain tuples through `exec_driver_sql` and fixed statements, the columns' bind processing
 done here once per value, instead of SQLAlchemy's per-row parameter dictionaries."""
+
+
+def placed_before(events: Iterable[RecordedEvent]) -> list[str]:
+    """The streams of `events` that may have rows already: a stream whose first event (version
+    1) is among them was placed in this batch, so no earlier batch wrote a row for it."""
+    events = list(events)
+    born = {e.stream_id for e in events if e.version == 1}
+    return [e.stream_id for e in events if e.stream_id not in born]
 
 
 class _PlainStatement:
@@ -145,4 +155,4 @@ class RowSet:
         self._dirty.clear()
 
 
-__all__ = ["PLAIN_ROWS", "Row", "RowSet"]
+__all__ = ["PLAIN_ROWS", "Row", "RowSet", "placed_before"]
