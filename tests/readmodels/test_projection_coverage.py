@@ -11,6 +11,6 @@ def test_order_views_handles_every_event_type() -> None:
     assert OrderViewsProjection.handles == frozenset(EVENT_TYPES.values())
 
 
-def test_projection_names_follow_the_default_projections() -> None:
-    assert PROJECTION_NAMES == ("order_views", "customer_summaries", "daily_sales")
+def test_every_view_module_is_run_in_the_order_of_the_module_names() -> None:
+    assert PROJECTION_NAMES == ("customer_summaries", "daily_sales", "order_views")
     assert [projection.name for projection in default_projections()] == list(PROJECTION_NAMES)
