@@ -7,18 +7,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from readmodels import readers
-from readmodels.queries import (
-    GetCustomer,
-    GetCustomers,
-    GetOrder,
-    GetOrders,
-    GetSalesReport,
-    ListOrders,
-    ListOrdersBatch,
-    ListProjections,
-    OrdersChangedSince,
-    Query,
-)
+from readmodels.queries import ListProjections, OrdersChangedSince, Query
+from readmodels.readers.answers import reader_answers
 
 if TYPE_CHECKING:
     from domain.storage.database import Database
@@ -53,20 +43,16 @@ class QueryBus:
 
 
 def build_query_bus(db: Database, runner: StatusSource) -> QueryBus:
-    """A bus answering every read-side query from `db`'s view tables and `runner`'s status."""
+    """A bus answering every read-side query: each reader module's `ANSWERS` from `db`'s view
+    tables (`readmodels/readers/answers.py`), and `runner`'s status."""
 
     async def list_projections(_query: ListProjections) -> list[ProjectionStatus]:
         return runner.status()
 
     bus = QueryBus()
-    bus.register(GetOrder, partial(readers.get_order, db))
-    bus.register(GetOrders, partial(readers.get_orders, db))
-    bus.register(ListOrders, partial(readers.list_orders, db))
-    bus.register(ListOrdersBatch, partial(readers.list_orders_batch, db))
+    for query_type, reader in reader_answers().items():
+        bus.register(query_type, partial(reader, db))
     bus.register(OrdersChangedSince, partial(readers.orders_changed_since, db))
-    bus.register(GetCustomer, partial(readers.get_customer, db))
-    bus.register(GetCustomers, partial(readers.get_customers, db))
-    bus.register(GetSalesReport, partial(readers.get_sales_report, db))
     bus.register(ListProjections, list_projections)
     return bus
 

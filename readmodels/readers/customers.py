@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from readmodels.dto import CustomerView
+from readmodels.queries import GetCustomer, GetCustomers
 from readmodels.readers.keyed import rows_by_key
 from readmodels.tables import customer_summary
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy import RowMapping
 
     from domain.storage.database import Database
-    from readmodels.queries import GetCustomer, GetCustomers
+    from readmodels.readers.answers import Answers
 
 
 def _customer_from_row(row: RowMapping) -> CustomerView:
@@ -41,4 +42,6 @@ async def get_customers_by_id(
     return [_customer_from_row(rows[i]) if i in rows else None for i in customer_ids]
 
 
-__all__ = ["get_customer", "get_customers", "get_customers_by_id"]
+ANSWERS: Answers = {GetCustomer: get_customer, GetCustomers: get_customers}
+
+__all__ = ["ANSWERS", "get_customer", "get_customers", "get_customers_by_id"]

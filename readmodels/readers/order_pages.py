@@ -17,6 +17,7 @@ from domain.errors import ValidationFailed
 from domain.values import OrderStatus
 from readmodels.cursor import OrderCursor
 from readmodels.dto import OrderEdgeView, OrderPage
+from readmodels.queries import ListOrders, ListOrdersBatch
 from readmodels.readers.orders import order_from_row
 from readmodels.tables import order_view
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import BindParameter, ColumnElement, RowMapping
 
     from domain.storage.database import Database
-    from readmodels.queries import ListOrders, ListOrdersBatch
+    from readmodels.readers.answers import Answers
 
 MAX_PAGE = 100
 # Requests per UNION ALL statement (SQLite allows at most 500 terms in a compound SELECT).
@@ -170,4 +171,13 @@ def _page(request: ListOrders, rows: list[RowMapping], total: int | None) -> Ord
     )
 
 
-__all__ = ["LIST_CHUNK", "MAX_PAGE", "list_order_pages", "list_orders", "list_orders_batch"]
+ANSWERS: Answers = {ListOrders: list_orders, ListOrdersBatch: list_orders_batch}
+
+__all__ = [
+    "ANSWERS",
+    "LIST_CHUNK",
+    "MAX_PAGE",
+    "list_order_pages",
+    "list_orders",
+    "list_orders_batch",
+]

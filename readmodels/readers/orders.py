@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 
 from domain.values import Address, OrderStatus
 from readmodels.dto import OrderLineView, OrderView
+from readmodels.queries import GetOrder, GetOrders
 from readmodels.readers.keyed import rows_by_key
 from readmodels.tables import order_view
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy import RowMapping
 
     from domain.storage.database import Database
-    from readmodels.queries import GetOrder, GetOrders
+    from readmodels.readers.answers import Answers
 
 _STATUS = {status.value: status for status in OrderStatus}
 
@@ -67,4 +68,6 @@ async def get_orders_by_id(db: Database, order_ids: Sequence[str]) -> list[Order
     return [order_from_row(rows[i]) if i in rows else None for i in order_ids]
 
 
-__all__ = ["get_order", "get_orders", "get_orders_by_id", "order_from_row"]
+ANSWERS: Answers = {GetOrder: get_order, GetOrders: get_orders}
+
+__all__ = ["ANSWERS", "get_order", "get_orders", "get_orders_by_id", "order_from_row"]

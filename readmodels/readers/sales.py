@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from domain.errors import ValidationFailed
 from readmodels.dto import DailySalesView
+from readmodels.queries import GetSalesReport
 from readmodels.tables import daily_sale
 
 if TYPE_CHECKING:
     from domain.storage.database import Database
-    from readmodels.queries import GetSalesReport
+    from readmodels.readers.answers import Answers
 
 MAX_REPORT_DAYS = 366
 
@@ -40,4 +41,6 @@ async def get_sales_report(db: Database, query: GetSalesReport) -> list[DailySal
     ]
 
 
-__all__ = ["MAX_REPORT_DAYS", "get_sales_report"]
+ANSWERS: Answers = {GetSalesReport: get_sales_report}
+
+__all__ = ["ANSWERS", "MAX_REPORT_DAYS", "get_sales_report"]
