@@ -25,18 +25,27 @@ class ChangeSubscription:
 
     It is registered when created, so a subscriber that reads the current view after subscribing
     misses nothing. When the queue is full the oldest change is dropped (and counted in
-    `dropped`): a slow subscriber never blocks the runner.
+    `dropped`): a slow subscriber never blocks the runner. A subscription taken with `order_id`
+    receives only the changes of `projection` that touched that order.
     """
 
-    def __init__(self, hub: ChangeHub, maxsize: int) -> None:
+    def __init__(
+        self,
+        hub: ChangeHub,
+        maxsize: int,
+        key: tuple[str, str] | None = None,
+    ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self._hub = hub
         self._queue: asyncio.Queue[Change] = asyncio.Queue(maxsize)
+        self.key = key
         self.dropped = 0
+        self.offered = 0
 
     def offer(self, change: Change) -> None:
         """Queue `change`, dropping the oldest queued change if the queue is full."""
+        self.offered += 1
         if self._queue.full():
             self._queue.get_nowait()
             self.dropped += 1
@@ -45,6 +54,15 @@ class ChangeSubscription:
     async def get(self) -> Change:
         """The next change, waiting for one."""
         return await self._queue.get()
+
+    async def latest(self) -> Change:
+        """The newest change queued, waiting for one; those before it are skipped (latest-state:
+        for a subscriber that re-reads the current view, the older ones add nothing)."""
+        change = await self._queue.get()
+        while not self._queue.empty():
+            change = self._queue.get_nowait()
+            self._hub.skipped += 1
+        return change
 
     def close(self) -> None:
         """Stop receiving changes."""
@@ -69,27 +87,68 @@ class ChangeSubscription:
 
 
 class ChangeHub:
-    """Fans each published change out to every subscription."""
+    """Routes each published change to the subscriptions it can affect: those keyed by
+    (projection, order id) for the orders it touched, and the unkeyed ones (which take every
+    change). A publish costs O(orders touched + their watchers + unkeyed subscriptions), never
+    O(every subscription in the process)."""
 
     def __init__(self) -> None:
-        self._subscriptions: set[ChangeSubscription] = set()
+        self._everything: set[ChangeSubscription] = set()
+        self._keyed: dict[tuple[str, str], set[ChangeSubscription]] = {}
+        self.offers = 0
+        """Changes handed to a subscription, all told (the routing tests count it)."""
+        self.skipped = 0
+        """Changes a subscriber skipped for a newer one (`latest`), all told."""
 
-    def subscribe(self, maxsize: int = 256) -> ChangeSubscription:
-        """A new subscription, registered at once."""
-        subscription = ChangeSubscription(self, maxsize)
-        self._subscriptions.add(subscription)
+    def subscribe(
+        self, maxsize: int = 256, *, projection: str | None = None, order_id: str | None = None
+    ) -> ChangeSubscription:
+        """A new subscription, registered at once: to every change, or with `order_id` (and
+        `projection`) only to that projection's changes that touched that order."""
+        if order_id is None:
+            subscription = ChangeSubscription(self, maxsize)
+            self._everything.add(subscription)
+            return subscription
+        if projection is None:
+            raise ValueError("a subscription by order names its projection")
+        key = (projection, order_id)
+        subscription = ChangeSubscription(self, maxsize, key)
+        self._keyed.setdefault(key, set()).add(subscription)
         return subscription
 
     def discard(self, subscription: ChangeSubscription) -> None:
-        self._subscriptions.discard(subscription)
+        key = subscription.key
+        if key is None:
+            self._everything.discard(subscription)
+            return
+        watchers = self._keyed.get(key)
+        if watchers is not None:
+            watchers.discard(subscription)
+            if not watchers:
+                del self._keyed[key]
 
     def publish(self, change: Change) -> None:
-        """Hand `change` to every subscriber without waiting."""
-        for subscription in self._subscriptions:
+        """Hand `change` to every subscription it can affect, without waiting."""
+        for subscription in self._everything:
             subscription.offer(change)
+        offers = len(self._everything)
+        keyed = self._keyed
+        if keyed:
+            projection = change.projection
+            for order_id in change.order_ids:
+                watchers = keyed.get((projection, order_id))
+                if watchers:
+                    for subscription in watchers:
+                        subscription.offer(change)
+                    offers += len(watchers)
+        self.offers += offers
+
+    def watchers(self, projection: str, order_id: str) -> int:
+        """How many subscriptions follow `order_id` in `projection`."""
+        return len(self._keyed.get((projection, order_id), ()))
 
     def __len__(self) -> int:
-        return len(self._subscriptions)
+        return len(self._everything) + sum(len(w) for w in self._keyed.values())
 
 
 class SharedOrderReads:
@@ -135,7 +194,7 @@ async def order_feed(
     before the first read, so a change committed in between is still delivered. A view newer than
     `after_position` is sent at once; positions only increase. An order that does not exist, or
     belongs to another customer than `acting_customer` (when given), is OrderNotFound."""
-    subscription = changes.subscribe()
+    subscription = changes.subscribe(projection=OrderViewsProjection.name, order_id=order_id)
     try:
         view = await reads.current(order_id)
         if acting_customer is not None and (view is None or view.customer_id != acting_customer):
@@ -146,9 +205,8 @@ async def order_feed(
         if view is not None and view.position > last_sent:
             last_sent = view.position
             yield view
-        async for change in subscription:
-            if change.projection != OrderViewsProjection.name or order_id not in change.order_ids:
-                continue
+        while True:
+            change = await subscription.latest()
             view = await reads.view(order_id, change.position)
             if view is not None and view.position > last_sent:
                 last_sent = view.position

@@ -42,6 +42,17 @@ class ListOrders(Query[OrderPage]):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class OrdersChangedSince(Query[list[OrderView]]):
+    """Views changed after `after_position` (optionally of one customer and/or in one status),
+    by position, at most `first`: the catch-up of a live list."""
+
+    after_position: int
+    customer_id: str | None = None
+    status: OrderStatus | None = None
+    first: int = 500
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ListOrdersBatch(Query[list[OrderPage]]):
     """Many `ListOrders` at once, in a constant number of SQL queries (for DataLoaders)."""
 
@@ -80,5 +91,6 @@ __all__ = [
     "ListOrders",
     "ListOrdersBatch",
     "ListProjections",
+    "OrdersChangedSince",
     "Query",
 ]

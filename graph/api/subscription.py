@@ -1,27 +1,52 @@
-"""Subscriptions, pushed from the projection runner's change feed (never polled)."""
+"""Subscriptions, pushed from the projection runner's change feed (never polled).
+
+`orderUpdated` and `ordersChanged` hand their views to the transport's live sink when it gives
+one (one execution and one encoded frame per change for every subscriber sharing a document,
+its variables and visibility: graph/api/live/sink.py), and yield them otherwise."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
+from domain.errors import Forbidden
 from domain.rules import check_id
 from graph.api.access import ADMIN, principal, require
 from graph.api.context import Info, given
-from graph.api.freshness import require_projection_name
+from graph.api.freshness import ORDER_VIEWS, require_projection_name
+from graph.api.live.sink import live_sink
 from graph.api.scalars import Position
-from graph.api.types import Order, Projection
+from graph.api.types import Order, OrderStatus, Projection, domain_status
+from readmodels.dto import OrderView
 from readmodels.feed import order_feed
+from readmodels.live.lists import list_router_for, orders_changed_feed
 
 ORDER_UPDATED_DESCRIPTION = (
     "The order's new view, each time the projection applies a change to it. With `afterPosition`\n"
     "(say, the `position` of a view the client just read), a view newer than it is sent at once,\n"
     "so no change between that read and this subscription is missed."
 )
+ORDERS_CHANGED_DESCRIPTION = (
+    "Every order whose view changes and matches the filter (a customer, a status), in position\n"
+    "order. With `afterPosition` (say, the largest `position` of a list the client just read),\n"
+    "the views changed since then are sent first, then the live changes, with no gap and no\n"
+    "duplicate. A customer sees only its own orders (another `customerId` is FORBIDDEN)."
+)
 PROJECTION_UPDATED_DESCRIPTION = (
     "A projection's status, each time its position advances (all projections when name is omitted)."
 )
+
+
+async def _deliver(info: Info, feed: AsyncIterator[OrderView]) -> AsyncGenerator[Order, None]:
+    """Yield the feed's views, or hand them to the transport's live sink when it has one."""
+    sink = live_sink(info)
+    if sink is None:
+        async for view in feed:
+            yield Order.from_dto(view)
+        return
+    async for view in feed:
+        await sink.send(view)
 
 
 async def order_updated(
@@ -37,8 +62,36 @@ async def order_updated(
         after_position=given(after_position),
         acting_customer=caller.acting_customer,
     )
-    async for view in feed:
-        yield Order.from_dto(view)
+    async for order in _deliver(info, feed):
+        yield order
+
+
+async def orders_changed(
+    info: Info,
+    customer_id: strawberry.ID | None = strawberry.UNSET,
+    status: OrderStatus | None = strawberry.UNSET,
+    after_position: Position | None = strawberry.UNSET,
+) -> AsyncGenerator[Order, None]:
+    """Push every order whose view changes and matches the filter; race-free with afterPosition."""
+    caller = principal(info)
+    wanted_customer = given(customer_id)
+    if wanted_customer is not None:
+        check_id(wanted_customer, "customerId")
+    if caller.acting_customer is not None:
+        if wanted_customer not in (None, caller.acting_customer):
+            raise Forbidden("a customer may only follow its own orders")
+        wanted_customer = strawberry.ID(caller.acting_customer)
+    runner = info.context.runner
+    start = max((s.position for s in runner.status() if s.name == ORDER_VIEWS), default=0)
+    feed = orders_changed_feed(
+        list_router_for(runner.changes, info.context.query_bus),
+        customer_id=wanted_customer,
+        status=domain_status(given(status)),
+        after_position=given(after_position),
+        start_position=start,
+    )
+    async for order in _deliver(info, feed):
+        yield order
 
 
 async def projection_updated(
@@ -67,9 +120,12 @@ class Subscription:
     order_updated: AsyncGenerator[Order, None] = strawberry.subscription(
         resolver=order_updated, description=ORDER_UPDATED_DESCRIPTION
     )
+    orders_changed: AsyncGenerator[Order, None] = strawberry.subscription(
+        resolver=orders_changed, description=ORDERS_CHANGED_DESCRIPTION
+    )
     projection_updated: AsyncGenerator[Projection, None] = strawberry.subscription(
         resolver=projection_updated, description=PROJECTION_UPDATED_DESCRIPTION
     )
 
 
-__all__ = ["Subscription", "order_updated", "projection_updated"]
+__all__ = ["Subscription", "order_updated", "orders_changed", "projection_updated"]

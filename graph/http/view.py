@@ -26,6 +26,8 @@ from graph.http.auth import (
     Principal,
     TokenAuthority,
 )
+from graph.http.live_metrics import live_delivery
+from graph.http.live_ws import LiveTransportWSHandler
 from graph.http.media import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from graph.bootstrap import Container
     from graph.http.metrics import Metrics
     from graph.settings import Settings
+    from readmodels.feed import ChangeHub
 
 log = logging.getLogger("ordergraph.app")
 
@@ -70,11 +73,15 @@ class Runtime:
         self._container = container
 
 
+class _LiveHandler(LiveTransportWSHandler, TransportWSHandler):
+    """The strict, expiring handler with the shared live send path (graph/http/live_ws.py)."""
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with a typed per-request Context and strict JSON parsing."""
 
     # graphql-transport-ws: strict about frames, closed 4403 when the token expires.
-    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_transport_ws_handler_class = _LiveHandler
     websocket_adapter_class = WebSocketAdapter
 
     def __init__(
@@ -94,6 +101,7 @@ class GraphQLApp(GraphQL[Context, None]):
             None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
         )
         self._persisted = PersistedQueries(settings.persisted_queries)
+        self.live = live_delivery(schema, metrics, lambda: _hub(runtime))
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL, its scripts served by this service when they are installed locally."""
@@ -219,6 +227,10 @@ class GraphQLApp(GraphQL[Context, None]):
             # lone surrogate.
             raise HTTPException(400, "operationName must be a string of printable characters")
         return decoded
+
+
+def _hub(runtime: Runtime) -> ChangeHub | None:
+    return runtime.container.runner.changes if runtime.started else None
 
 
 __all__ = ["GraphQLApp", "Runtime"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from readmodels.readers.changed import orders_changed_since
 from readmodels.readers.customers import get_customer, get_customers, get_customers_by_id
 from readmodels.readers.order_pages import list_order_pages, list_orders, list_orders_batch
 from readmodels.readers.orders import get_order, get_orders, get_orders_by_id, order_from_row
@@ -19,4 +20,5 @@ __all__ = [
     "list_orders",
     "list_orders_batch",
     "order_from_row",
+    "orders_changed_since",
 ]

@@ -1,0 +1,83 @@
+"""The live delivery's counters in /metrics (registered into the service's registry by
+`live_delivery`, so graph/http/metrics.py needs no change)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from graph.api.live.shared import LiveStats, SharedExecutions
+
+if TYPE_CHECKING:
+    from prometheus_client import Metric
+
+    from graph.api.schema import OrderGraphSchema
+    from graph.http.metrics import Metrics
+    from readmodels.feed import ChangeHub
+
+
+class LiveCollector(Collector):
+    def __init__(self, stats: LiveStats, hub: Callable[[], ChangeHub | None]) -> None:
+        self._stats = stats
+        self._hub = hub
+
+    def collect(self) -> Iterator[Metric]:
+        stats = self._stats
+        counters = (
+            (
+                "ordergraph_live_executions",
+                "Live selection sets executed (one per group and view).",
+                stats.executions,
+            ),
+            (
+                "ordergraph_live_frames",
+                "Live `next` frames written by the shared send path.",
+                stats.frames,
+            ),
+            (
+                "ordergraph_live_slow_consumers_closed",
+                "Sockets closed 4008: send buffer full too long.",
+                stats.slow_closed,
+            ),
+        )
+        for name, documentation, value in counters:
+            counter = CounterMetricFamily(name, documentation)
+            counter.add_metric([], value)
+            yield counter
+        hub = self._hub()
+        skipped = CounterMetricFamily(
+            "ordergraph_live_changes_skipped",
+            "Changes a subscriber skipped for a newer one (latest-state, while it was behind).",
+        )
+        skipped.add_metric([], 0 if hub is None else hub.skipped)
+        yield skipped
+        for name, documentation, value in (
+            (
+                "ordergraph_live_groups",
+                "Live execution groups (shared document, variables, visibility).",
+                stats.groups,
+            ),
+            (
+                "ordergraph_live_members",
+                "Live operations delivered through a shared group.",
+                stats.members,
+            ),
+        ):
+            gauge = GaugeMetricFamily(name, documentation)
+            gauge.add_metric([], value)
+            yield gauge
+
+
+def live_delivery(
+    schema: OrderGraphSchema, metrics: Metrics, hub: Callable[[], ChangeHub | None]
+) -> SharedExecutions:
+    """The view's shared executions, their counters registered in `metrics`."""
+    shared = SharedExecutions(schema)
+    metrics.registry.register(LiveCollector(shared.stats, hub))
+    return shared
+
+
+__all__ = ["LiveCollector", "live_delivery"]

@@ -1,0 +1,179 @@
+"""The graphql-transport-ws handler with the shared live send path.
+
+A subscription that `shareable_document` accepts (one `orderUpdated` or `ordersChanged` field)
+still goes through Strawberry's whole pipeline once per subscriber (parse and validation
+caches, extensions, the resolver's authorization and race-free feed), but runs with an
+`OperationSink` as its root value: the resolver hands each view to it, and the sink takes the
+payload from the operation's `ExecutionGroup` (one execution and one encoded payload per view
+for everyone sharing the document, variables and visibility) and writes the frame with only
+its operation id differing. Every other operation runs exactly as Strawberry runs it.
+
+Slow consumers: a send waits while the socket's buffer is full (uvicorn's flow control); the
+feed meanwhile keeps only the newest change, so the next send is the newest view. A send stuck
+longer than `stuck_seconds` closes the socket with code 4008 ("Slow consumer").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
+from strawberry.utils.aio import aclosing
+
+from graph.api.context import Context
+from graph.api.live.shared import SharedExecutions, group_key, shareable_document
+from graph.api.live.sink import LiveSink
+
+if TYPE_CHECKING:
+    from graphql import DocumentNode
+
+    from graph.api.live.shared import ExecutionGroup
+    from readmodels.dto import OrderView
+
+SLOW_CONSUMER_CODE = 4008
+SLOW_CONSUMER_REASON = "Slow consumer"
+STUCK_SECONDS = 5.0
+
+
+class SlowConsumer(BaseException):
+    """The socket's send buffer stayed full too long: the connection is being closed (a
+    BaseException, so that the resolver and Strawberry do not turn it into an error frame)."""
+
+
+class OperationSink(LiveSink):
+    """One shareable operation's delivery: its group's shared payload in its own frame."""
+
+    __slots__ = ("_document", "_group", "_handler", "_operation", "_prefix")
+
+    def __init__(
+        self, handler: LiveTransportWSHandler, operation: Operation[Context, None], document: Any
+    ) -> None:
+        self._handler = handler
+        self._operation = operation
+        self._document: DocumentNode = document
+        self._group: ExecutionGroup | None = None
+        self._prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+
+    async def send(self, view: OrderView) -> None:
+        if self._operation.completed:
+            return
+        group = self._group
+        if group is None:
+            group = self._group = self._handler.join(self._operation, self._document)
+        payload = await group.payload(view)
+        await self._handler.send_frame(self._prefix + payload + "}")
+
+    def close(self) -> None:
+        if self._group is not None:
+            self._handler.shared.leave(self._group)
+            self._group = None
+
+
+class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's handler, with shared execution for live subscriptions and slow-consumer
+    handling. `shared` and `stuck_seconds` come from the view (GraphQLApp)."""
+
+    @property
+    def shared(self) -> SharedExecutions:
+        shared: SharedExecutions = self.view.live  # type: ignore[attr-defined]
+        return shared
+
+    async def handle(self) -> None:
+        self._closing_slow = False
+        self._main = asyncio.current_task()
+        try:
+            await super().handle()
+        except asyncio.CancelledError:
+            if not self._closing_slow or self._main is None:
+                raise
+            self._main.uncancel()  # we cancelled the read loop: end the connection quietly
+
+    def join(self, operation: Operation[Context, None], document: Any) -> ExecutionGroup:
+        key = group_key(
+            operation.query, operation.operation_name, operation.variables, self.context
+        )
+        group = self.shared.join(
+            key, document, operation.variables, operation.operation_name, self.context
+        )
+        if group is None:  # cannot happen once validation passed; fail the operation loudly
+            raise RuntimeError("the live subscription's executor could not be built")
+        return group
+
+    async def send_frame(self, frame: str) -> None:
+        """Write one text frame, waiting while the buffer is full; SlowConsumer if stuck."""
+        if self._closing_slow:
+            raise SlowConsumer
+        try:
+            async with asyncio.timeout(getattr(self.view, "live_stuck_seconds", STUCK_SECONDS)):
+                await self.websocket.ws.send_text(frame)  # type: ignore[attr-defined]
+        except TimeoutError:
+            self._slow()
+            raise SlowConsumer from None
+        self.shared.stats.frames += 1
+
+    def _slow(self) -> None:
+        if self._closing_slow:
+            return
+        self._closing_slow = True
+        self.shared.stats.slow_closed += 1
+        for operation in self.operations.values():
+            if operation.task is not None and operation.task is not asyncio.current_task():
+                operation.task.cancel()
+        asyncio.get_running_loop().create_task(self._close_slow())
+
+    async def _close_slow(self) -> None:
+        try:
+            async with asyncio.timeout(1.0):
+                await self.websocket.close(code=SLOW_CONSUMER_CODE, reason=SLOW_CONSUMER_REASON)
+        except Exception:
+            if self._main is not None:
+                self._main.cancel()
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        max_tokens = self.context.settings.max_tokens
+        document = (
+            shareable_document(operation.query, max_tokens)
+            if isinstance(operation.query, str)
+            else None
+        )
+        if document is None:
+            await super().run_operation(operation)
+            return
+        sink = OperationSink(self, operation, document)
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=sink,
+                operation_name=operation.operation_name,
+            )
+            async with aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except (_OperationStreamClosed, SlowConsumer):
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+        finally:
+            sink.close()
+
+
+__all__ = [
+    "SLOW_CONSUMER_CODE",
+    "SLOW_CONSUMER_REASON",
+    "LiveTransportWSHandler",
+    "OperationSink",
+    "SlowConsumer",
+]

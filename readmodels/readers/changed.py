@@ -1,0 +1,34 @@
+"""Orders whose view changed after a position, oldest change first: the catch-up of a live list."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from readmodels.queries import OrdersChangedSince
+from readmodels.readers.orders import order_from_row
+from readmodels.tables import order_view
+
+if TYPE_CHECKING:
+    from domain.storage.database import Database
+    from readmodels.dto import OrderView
+
+
+async def orders_changed_since(db: Database, query: OrdersChangedSince) -> list[OrderView]:
+    """Up to `query.first` views with a position above `query.after_position` (and the filter's
+    customer and status), by position: a client pages on with the last one's position."""
+    statement = select(order_view).where(order_view.c.position > query.after_position)
+    if query.customer_id is not None:
+        statement = statement.where(order_view.c.customer_id == query.customer_id)
+    if query.status is not None:
+        statement = statement.where(order_view.c.status == query.status.value)
+    statement = statement.order_by(order_view.c.position).limit(query.first)
+    async with db.read() as conn:
+        rows = (await conn.execute(statement)).mappings().all()
+    return [order_from_row(row) for row in rows]
+
+
+ANSWERS = {OrdersChangedSince: orders_changed_since}
+
+__all__ = ["ANSWERS", "orders_changed_since"]
