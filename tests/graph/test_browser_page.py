@@ -87,8 +87,16 @@ async def test_the_page_places_an_order_and_follows_it_live(server: str) -> None
         assert "sku" in refused["alert"]
         assert refused["rows"] == 2
 
+        other = await _data(server, CREATE_ORDER, {"input": order_input("cust-other")})
+        other_id = other["createOrder"]["orderId"]
+        await page.send("placed-elsewhere", orderId=other_id)
+        appeared = await page.expect("appeared")
+        assert appeared["ids"] == [other_id, order_id, older_id]  # newest first
+        assert appeared["cells"][:3] == [other_id, "cust-other", "PLACED"]
+        assert appeared["sameDocument"] is True  # pushed live, no reload
+
         listed = await page.expect("listed")
         assert listed["status"] == "CONFIRMED"
-        assert listed["ids"] == [order_id, older_id]
+        assert listed["ids"] == [other_id, order_id, older_id]
         assert listed["problems"] == []
         await page.finish()

@@ -1,5 +1,7 @@
-// The live orders page: lists the newest orders, places new ones, and keeps every listed row
-// current through one `orderUpdated` subscription per row (graphql-transport-ws).
+// The live orders page: lists the newest orders, places new ones, and keeps the list current
+// through one `ordersChanged` subscription (graphql-transport-ws): orders other clients place
+// or change appear without a refresh. It resumes after the newest position it has shown, so a
+// reconnect misses nothing and repeats nothing.
 "use strict";
 
 (function () {
@@ -10,8 +12,8 @@
     orders(first: $first) { edges { node { ${ORDER_FIELDS} } } } }`;
   const CREATE = `mutation PlaceOrder($input: CreateOrderInput!) {
     createOrder(input: $input) { orderId position order { ${ORDER_FIELDS} } } }`;
-  const WATCH = `subscription WatchOrder($id: ID!, $after: Position) {
-    orderUpdated(id: $id, afterPosition: $after) { ${ORDER_FIELDS} } }`;
+  const WATCH = `subscription WatchOrders($after: Position) {
+    ordersChanged(afterPosition: $after) { ${ORDER_FIELDS} } }`;
   const TOKEN_KEY = "ordergraph.token";
 
   const $ = (selector) => document.querySelector(selector);
@@ -222,7 +224,9 @@
 
   // ---- the orders table ---------------------------------------------------------------
 
-  const rows = new Map(); // order id -> {order, tr, stop}
+  const rows = new Map(); // order id -> {order, tr}
+  let newestPosition = 0; // the largest position shown: where the live list resumes
+  let stopWatching = null;
 
   function newerFirst(a, b) {
     const byTime = Date.parse(b.createdAt) - Date.parse(a.createdAt);
@@ -275,6 +279,7 @@
 
   /** Show `order`, unless the row already shows a view at least as new. */
   function upsert(order) {
+    newestPosition = Math.max(newestPosition, order.position);
     const known = rows.get(order.id);
     if (known) {
       if (order.position <= known.order.position) return;
@@ -288,22 +293,29 @@
     const tbody = $("#orders tbody");
     const older = [...rows.values()].map((row) => row.order).filter((o) => newerFirst(order, o) < 0);
     const next = older.sort(newerFirst)[0]; // the newest row that belongs below this one
-    const entry = { order, tr: newRow(), stop: null };
+    const entry = { order, tr: newRow() };
     render(entry.tr, order);
     tbody.insertBefore(entry.tr, next ? rows.get(next.id).tr : null);
     rows.set(order.id, entry);
-    entry.stop = live.subscribe(WATCH, () => ({ id: order.id, after: entry.order.position }), {
-      next: (data) => upsert(data.orderUpdated),
-      error: (problems) => showProblems($("#orders-errors"), problems),
-    });
     trim();
   }
 
-  /** Keep the newest MAX_ROWS rows, and stop watching the ones that fall off. */
+  /** Follow every order change after the newest position shown (once the list is read). */
+  function watch() {
+    if (stopWatching) return;
+    stopWatching = live.subscribe(WATCH, () => ({ after: newestPosition }), {
+      next: (data) => upsert(data.ordersChanged),
+      error: (problems) => {
+        stopWatching = null;
+        showProblems($("#orders-errors"), problems);
+      },
+    });
+  }
+
+  /** Keep the newest MAX_ROWS rows. */
   function trim() {
     const ordered = [...rows.values()].sort((a, b) => newerFirst(a.order, b.order));
     for (const entry of ordered.slice(MAX_ROWS)) {
-      entry.stop();
       entry.tr.remove();
       rows.delete(entry.order.id);
     }
@@ -317,6 +329,7 @@
       const data = await graphql(NEWEST, { first: MAX_ROWS });
       showProblems($("#orders-errors"), []);
       for (const edge of data.orders.edges) upsert(edge.node);
+      watch();
     } catch (error) {
       showProblems($("#orders-errors"), problemsFrom(error));
     } finally {

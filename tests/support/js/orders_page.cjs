@@ -82,6 +82,14 @@ run(async () => {
       rows: await page.locator("#orders tbody tr").count(),
     });
 
+    // Another client places an order: the live list (ordersChanged) shows it, no refresh.
+    const { orderId: elsewhere } = await command("placed-elsewhere");
+    await page.locator(`#orders tbody tr[data-order-id="${elsewhere}"]`).waitFor();
+    emit("appeared", {
+      ...(await rowOf(page, elsewhere)),
+      sameDocument: await page.evaluate(() => window.sameDocument === true),
+    });
+
     await page.reload();
     await page.locator(`#orders tbody tr[data-order-id="${orderId}"]`).waitFor();
     emit("listed", { ...(await rowOf(page, orderId)), problems });
