@@ -1,9 +1,9 @@
 """The worked example of docs/extending.md: gift notes on orders, from command to GraphQL.
 
-docs/extending.md quotes this module block by block and tests/test_extending.py checks that the
-quotes still match, so the walk-through cannot drift from code that runs. Each section names the
-product file the code belongs in for a real change; here it lives in test code, so the product
-stays as it is.
+docs/extending.md quotes this module block by block and tests/docs/test_extending.py checks that
+the quotes still match, so the walk-through cannot drift from code that runs. Each section names
+the product file the code belongs in for a real change; here it lives in test code, so the
+product stays as it is.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import sqlalchemy as sa
 import strawberry
@@ -25,17 +24,16 @@ from domain.events import EVENT_TYPES, Event
 from domain.order import Order
 from domain.rules import check_text
 from domain.values import OrderStatus
-from graph.api import types
 from graph.api.context import Info
 from graph.api.mutations import Mutation
-from graph.api.mutations.command import dispatch as _dispatch
-from graph.api.mutations.command import envelope as _envelope
+from graph.api.mutations.command import dispatch, order_envelope
+from graph.api.mutations.inputs import OrderCommandFields, coerced
+from graph.api.types import CommandResult
 from readmodels.projections import default_projections
 from readmodels.projections.base import Batch, Projection, Tables
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.projections.rowset import RowSet
 from readmodels.queries import Query
-from readmodels.querybus import QueryBus
 from readmodels.sqltypes import UtcDateTime
 from readmodels.tables import new_metadata
 
@@ -44,6 +42,7 @@ if TYPE_CHECKING:
 
     from domain.ports import RecordedEvent
     from domain.storage.database import Database
+    from readmodels.readers.answers import Answers
 
 # --- domain/events.py -------------------------------------------------------------------------
 
@@ -91,7 +90,7 @@ def apply_gift_note(order: Order, event: GiftNoteAdded) -> Order:
     return replace(order, version=order.version + 1)
 
 
-# --- readmodels/schema.py ---------------------------------------------------------------------
+# --- readmodels/projections/gift_notes.py -----------------------------------------------------
 
 
 def gift_note_table(metadata: MetaData, name: str) -> Table:
@@ -106,8 +105,7 @@ def gift_note_table(metadata: MetaData, name: str) -> Table:
 
 
 gift_note = gift_note_table(new_metadata(), "gift_note")
-
-# --- readmodels/giftnotes.py ------------------------------------------------------------------
+"""The live table, which the reader selects from."""
 
 
 class GiftNotesProjection(Projection):
@@ -140,16 +138,13 @@ class _GiftNoteBatch(Batch):
         await self.rows.flush(conn)
 
 
-# --- readmodels/orderviews.py -----------------------------------------------------------------
+# --- readmodels/projections/order_views.py (nothing to do in the product) ---------------------
 
 
 class OrderViewsWithGiftNotes(OrderViewsProjection):
     """order_views must see every event of an order, or its `version` falls behind."""
 
     handles = OrderViewsProjection.handles | {GiftNoteAdded}
-
-
-# --- readmodels/runner.py ---------------------------------------------------------------------
 
 
 def projections_with_gift_notes() -> list[Projection]:
@@ -160,7 +155,7 @@ def projections_with_gift_notes() -> list[Projection]:
     return [*views, GiftNotesProjection()]
 
 
-# --- readmodels/dto.py, queries.py, readers.py, querybus.py ----------------------------------
+# --- readmodels/readers/gift_notes.py ---------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -184,14 +179,12 @@ async def get_gift_note(db: Database, query: GetGiftNote) -> GiftNoteView | None
     return GiftNoteView(order_id=row["order_id"], note=row["note"], updated_at=row["updated_at"])
 
 
-def register_gift_note_queries(bus: QueryBus, db: Database) -> None:
-    """In build_query_bus: one more `bus.register` line."""
-    bus.register(GetGiftNote, partial(get_gift_note, db))
+ANSWERS: Answers = {GetGiftNote: get_gift_note}
+
+# --- graph/api/mutations/add_gift_note.py -----------------------------------------------------
 
 
-# --- graph/inputs.py, graph/mutation.py -------------------------------------------------------
-
-
+@coerced
 @strawberry.input
 class AddGiftNoteInput:
     command_id: strawberry.ID | None
@@ -200,22 +193,28 @@ class AddGiftNoteInput:
     note: str
 
 
+class AddGiftNoteFields(OrderCommandFields):
+    """An `AddGiftNoteInput` as graphql-core coerced it."""
+
+    note: str
+
+
+async def add_gift_note(
+    info: Info,
+    input: Annotated[AddGiftNoteFields, strawberry.argument(graphql_type=AddGiftNoteInput)],
+) -> CommandResult:
+    return await dispatch(info, AddGiftNote(**order_envelope(info, input), note=input["note"]))
+
+
+# --- graph/api/mutations/__init__.py ----------------------------------------------------------
+
+
 @strawberry.type(name="Mutation")
 class MutationWithGiftNotes(Mutation):
-    @strawberry.mutation
-    async def add_gift_note(self, info: Info, input: AddGiftNoteInput) -> types.CommandResult:
-        return await _dispatch(
-            info,
-            AddGiftNote(
-                **_envelope(info, input.command_id),
-                order_id=input.order_id,
-                expected_version=input.expected_version,
-                note=input.note,
-            ),
-        )
+    add_gift_note: CommandResult = strawberry.mutation(resolver=add_gift_note)
 
 
-# --- graph/migrations/versions/0002_gift_notes.py ---------------------------------------------
+# --- graph/ops/migrations/versions/NNNN_gift_notes.py -----------------------------------------
 
 
 def upgrade() -> None:
@@ -235,9 +234,11 @@ def downgrade() -> None:
 
 
 __all__ = [
+    "ANSWERS",
     "EVENT_TYPES_WITH_GIFT_NOTES",
     "GIFT_NOTE_STATUSES",
     "AddGiftNote",
+    "AddGiftNoteFields",
     "AddGiftNoteInput",
     "GetGiftNote",
     "GiftNoteAdded",
@@ -245,6 +246,7 @@ __all__ = [
     "GiftNotesProjection",
     "MutationWithGiftNotes",
     "OrderViewsWithGiftNotes",
+    "add_gift_note",
     "apply_gift_note",
     "decide_gift_note",
     "downgrade",
@@ -252,6 +254,5 @@ __all__ = [
     "gift_note",
     "gift_note_table",
     "projections_with_gift_notes",
-    "register_gift_note_queries",
     "upgrade",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from readmodels.queries import GetOrder
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.runner.runner import ProjectionRunner
 from tests.docs.extending_example import (
+    ANSWERS,
     EVENT_TYPES_WITH_GIFT_NOTES,
     AddGiftNote,
     GetGiftNote,
@@ -56,7 +58,6 @@ from tests.docs.extending_example import (
     downgrade,
     gift_note,
     projections_with_gift_notes,
-    register_gift_note_queries,
     upgrade,
 )
 from tests.support.domain import (
@@ -106,7 +107,8 @@ async def service(sqlite_url: str, gift_notes_in_the_domain: None) -> AsyncItera
     bus = build_command_bus(store)
     runner = ProjectionRunner(store, db, projections_with_gift_notes())
     query_bus = build_query_bus(db, runner)
-    register_gift_note_queries(query_bus, db)
+    for query_type, reader in ANSWERS.items():  # what build_query_bus does with readers/*.py
+        query_bus.register(query_type, partial(reader, db))
     await bus.start()
     await runner.start()
     try:
