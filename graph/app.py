@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -104,6 +105,8 @@ def create_app(
     guards = [Middleware(RequestLog)]
     if settings.development:
         guards.append(Middleware(LoopbackOnly))
+    if settings.allowed_hosts:  # ORDERGRAPH_ALLOWED_HOSTS: the names this service answers to
+        guards.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)))
     if settings.cors_origins:
         # Browser apps on these origins may call /graphql; bearer tokens, never cookies.
         guards.append(

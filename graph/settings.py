@@ -56,6 +56,9 @@ class Settings:
     persisted_queries: int = 1_000
     # GET /graphql/schema.graphql serves the SDL; None: everywhere but in production mode.
     schema_sdl: bool | None = None
+    # Host names the service answers to (Starlette's TrustedHostMiddleware: "api.example.com",
+    # "*.example.com"); none: any. Development mode answers only loopback names whatever this is.
+    allowed_hosts: tuple[str, ...] = ()
 
     @property
     def serves_sdl(self) -> bool:
@@ -93,6 +96,12 @@ class Settings:
                 raise SettingsError(
                     f"{ENV_PREFIX}CORS_ORIGINS must list origins like https://app.example.com "
                     f"(scheme, host and port only) or *, got {origin!r}"
+                )
+        for host in self.allowed_hosts:
+            if "*" in host[1:] or (host.startswith("*") and not host.startswith("*.")):
+                raise SettingsError(
+                    f"{ENV_PREFIX}ALLOWED_HOSTS must list host names like api.example.com or "
+                    f"*.example.com, got {host!r}"
                 )
         if self.persisted_queries < 0:
             raise SettingsError(f"{ENV_PREFIX}PERSISTED_QUERIES must be 0 (off) or more")
@@ -169,6 +178,11 @@ class Settings:
             ),
             persisted_queries=number("PERSISTED_QUERIES", defaults.persisted_queries),
             schema_sdl=None if not env.get(ENV_PREFIX + "SCHEMA_SDL") else flag("SCHEMA_SDL", True),
+            allowed_hosts=tuple(
+                name.strip().lower()
+                for name in text("ALLOWED_HOSTS", "").split(",")
+                if name.strip()
+            ),
         )
 
 

@@ -7,6 +7,9 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
+from starlette._utils import parse_host_header
+from starlette.datastructures import Headers
+
 from graph.http.auth import is_loopback
 
 if TYPE_CHECKING:
@@ -133,24 +136,42 @@ class RequestTimeout:
 
 
 class LoopbackOnly:
-    """In development mode (no authentication) refuse to serve on a non-loopback address."""
+    """In development mode (no authentication) serve only on a loopback address, and only
+    requests that name a loopback host (`localhost`, `127.0.0.1`, `[::1]`, any port) in their
+    Host header: a web page whose own name resolves to 127.0.0.1 (DNS rebinding) must not drive
+    a developer's service, which treats every caller as an admin."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
         server = scope.get("server")
-        if scope["type"] in ("http", "websocket") and server and not is_loopback(str(server[0])):
-            message = (
+        if server and not is_loopback(str(server[0])):
+            refusal = (
                 "development mode (no ORDERGRAPH_AUTH_SECRET) serves only loopback addresses; "
                 "configure a signing secret to listen on others"
             )
-            if scope["type"] == "http":
-                await _send_json(send, 403, "FORBIDDEN", message)
-            else:
-                await send({"type": "websocket.close", "code": 4403, "reason": "loopback only"})
+        elif not is_loopback_host(Headers(scope=scope).get("host")):
+            refusal = (
+                "development mode (no ORDERGRAPH_AUTH_SECRET) answers only requests for a "
+                "loopback host (localhost, 127.0.0.1, [::1]); this Host header names another"
+            )
+        else:
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        if scope["type"] == "http":
+            await _send_json(send, 403, "FORBIDDEN", refusal)
+        else:
+            await send({"type": "websocket.close", "code": 4403, "reason": "loopback only"})
 
 
-__all__ = ["BodySizeLimit", "LoopbackOnly", "RequestTimeout"]
+def is_loopback_host(header: str | None) -> bool:
+    """Whether a Host header names a loopback host, with or without a port."""
+    parsed = None if header is None else parse_host_header(header)
+    return parsed is not None and is_loopback(parsed.host.lower())
+
+
+__all__ = ["BodySizeLimit", "LoopbackOnly", "RequestTimeout", "is_loopback_host"]
