@@ -325,3 +325,16 @@ def test_the_doc_quotes_the_example_verbatim() -> None:
     assert len(quoted) >= 10
     missing = [block for block in quoted if block not in source]
     assert missing == []
+
+
+def test_the_checklist_names_at_most_eight_files_to_write() -> None:
+    """The checklist's first table: the files a new command with its event and projection
+    touches by hand (the registries are derived; the migration and schema.graphql generated)."""
+    doc = (ROOT / "docs" / "extending.md").read_text(encoding="utf-8")
+    checklist = doc.split("## The checklist", 1)[1].split("\n\n| ", 1)[1].split("\n\n", 1)[0]
+    rows = [row.split("|")[2] for row in checklist.splitlines()[2:]]
+    files = {(path, "(new)" in row) for row in rows for path in re.findall(r"`([\w/]+\.py)`", row)}
+    assert 1 <= len(files) <= 8, sorted(files)
+    # An existing file is named where it is; a new one goes into an existing package.
+    assert [path for path, new in files if not (ROOT / path).exists() and not new] == []
+    assert [path for path, new in files if new and not (ROOT / path).parent.is_dir()] == []
