@@ -1,0 +1,40 @@
+"""The query bus answers every query the read side defines, each reader found once."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from readmodels import queries
+from readmodels.dto import ProjectionStatus
+from readmodels.querybus import build_query_bus
+from readmodels.readers.answers import reader_answers
+
+
+class _NoRunner:
+    def status(self) -> list[ProjectionStatus]:
+        return []
+
+
+def test_every_query_of_the_read_side_has_a_handler() -> None:
+    defined = {
+        value
+        for value in vars(queries).values()
+        if inspect.isclass(value)
+        and issubclass(value, queries.Query)
+        and value is not queries.Query
+    }
+    bus = build_query_bus(None, _NoRunner())  # type: ignore[arg-type]  # no query is asked
+    assert sorted(q.__name__ for q in defined if q not in bus._handlers) == []
+
+
+def test_a_query_answered_by_two_reader_modules_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    twice: Any = {queries.GetOrder: None}
+    monkeypatch.setattr("readmodels.readers.orders.ANSWERS", twice)
+    monkeypatch.setattr("readmodels.readers.customers.ANSWERS", twice)
+    with pytest.raises(ValueError, match="GetOrder is answered twice"):
+        reader_answers()
