@@ -4,6 +4,10 @@ Counters and histograms are updated where things happen (the command bus's obser
 freshness wait, the runner's batch observer); gauges for positions, lag, state and open
 subscriptions are read from the running store and runner at scrape time. Each app has its own
 registry.
+
+With a signing secret (authentication on, as in production) a scrape needs an admin's bearer
+token: 401 without valid credentials, 403 for another role. Prometheus sends one with
+`authorization: {type: Bearer, credentials_file: ...}` in its scrape config.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from graph.http.auth import AuthenticationError, Role, TokenAuthority
 from readmodels.dto import ProjectionState
 
 if TYPE_CHECKING:
@@ -33,7 +38,9 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 class Metrics:
     """The service's metrics, in a registry of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, admin_secret: str | None = None) -> None:
+        # With a secret, only an admin's token may scrape.
+        self._authority = None if admin_secret is None else TokenAuthority(admin_secret)
         self.registry = CollectorRegistry(auto_describe=True)
         self.commands = Counter(
             "ordergraph_commands",
@@ -83,9 +90,29 @@ class Metrics:
         """The runner's `on_batch` observer."""
         self.commit_to_view_seconds.labels(batch.projection).observe(batch.seconds_after_commit)
 
-    async def endpoint(self, _request: Request) -> Response:
-        """GET /metrics in Prometheus' text format."""
+    async def endpoint(self, request: Request) -> Response:
+        """GET /metrics in Prometheus' text format (an admin's token needed with a secret)."""
+        if self._authority is not None:
+            refusal = _refusal(self._authority, request.headers.get("authorization"))
+            if refusal is not None:
+                return refusal
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _refusal(authority: TokenAuthority, authorization: str | None) -> Response | None:
+    """401 or 403 unless `authorization` carries a valid admin token."""
+    try:
+        caller = authority.from_authorization(authorization)
+    except AuthenticationError as error:
+        return _error(401, "UNAUTHENTICATED", str(error), {"www-authenticate": "Bearer"})
+    if caller.role is not Role.ADMIN:
+        return _error(403, "FORBIDDEN", f"the {caller.role.value} role may not read /metrics")
+    return None
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 class _StateCollector(Collector):
