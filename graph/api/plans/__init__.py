@@ -12,8 +12,10 @@ Following one field from the document to the bytes, e.g. `{ order(id: "o-1") { s
 3. it asks the bounded `PlanCache` (cache.py) for the operation's plans, keyed by the identity
    of the cached document's nodes and this request's `@include`/`@skip` outcomes;
 4. the first time, `Compiler` (compiler.py) groups `{ status }` as graphql-core's
-   collect_fields would and builds a step for `status`: `attrgetter("status")` (Strawberry's
-   default resolver), non-null, the `OrderStatus` enum's serializer (leaves.py);
+   collect_fields would and describes `status`: the attribute `status` (Strawberry's default
+   resolver is getattr), non-null, the `OrderStatus` enum's serializer (leaves.py); codegen.py
+   writes that as a function (`value = source.status`, the None check, `serialize_0(value)`),
+   kept readable in `ObjectPlan.source`;
 5. the plan returns `{"status": "PLACED"}`; graphql-core places it under `data.order`, and
    Strawberry's view encodes the result to JSON bytes.
 

@@ -3,11 +3,12 @@
 A plan completes an object the way graphql-core's `collect_and_execute_subfields` would, for a
 selection made only of plain fields: it groups the selections by response key exactly as
 `collect_fields` does (`collect`, below: aliases, named and inline fragments, `@include` and
-`@skip` decided from this request's outcomes), then for each key runs one step: Strawberry's
-default resolver (`getattr(source, python_name)`), then the completion of the field's type
-(non-null check, list, nested object plan, or the leaf serializer from `leaves.py`).
+`@skip` decided from this request's outcomes), then describes each key in a `FieldSpec`: the
+attribute Strawberry's default resolver reads (`getattr(source, python_name)`), nullability, and
+the completion of the field's type (the leaf serializer from leaves.py, or a completer for a
+list or a nested object's plan). codegen.py writes the specs of one selection as one function.
 
-A step never reports an error. When it meets anything graphql-core would report or treat
+A plan never reports an error. When it meets anything graphql-core would report or treat
 specially (None in a non-null field, a serializer refusing, a value that is not a list) it
 raises `PlanFallback`, and the executor hands the whole object to graphql-core.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from builtins import getattr as builtin_getattr
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
+from functools import partial
 from typing import Any, TypeAlias
 
 from graphql import (
@@ -39,18 +40,16 @@ from graphql import (
     is_abstract_type,
     is_leaf_type,
     is_list_type,
-    is_non_null_type,
     is_object_type,
     type_from_ast,
 )
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from graph.api.plans.codegen import FieldSpec, object_runner
 from graph.api.plans.leaves import leaf_serializer
 from graph.api.plans.stats import FallbackReason, PlanFallback, UnplannedReason
 
-Step: TypeAlias = Callable[[Any], Any]
-"""A field's step: the source object in, the field's completed value out."""
 Completer: TypeAlias = Callable[[Any], Any]
 """A type's completion: the value a getter returned in, its completed value out."""
 
@@ -80,18 +79,13 @@ class ObjectPlan:
     type_name: str
     keys: tuple[str, ...]
     run: Callable[[Any], dict[str, Any]]
+    source: str
+    """The Python source of `run` (codegen.py), for reading what a selection compiled to."""
 
 
 PlanOrReason: TypeAlias = ObjectPlan | Unplannable
 NestedPlans: TypeAlias = Callable[[GraphQLObjectType, Sequence[FieldNode]], PlanOrReason]
 """Where the compiler gets the plan of a nested object (memoized by the operation's plans)."""
-
-
-def _object_runner(steps: tuple[tuple[str, Step], ...]) -> Callable[[Any], dict[str, Any]]:
-    def run(source: Any) -> dict[str, Any]:
-        return {key: step(source) for key, step in steps}
-
-    return run
 
 
 class Compiler:
@@ -117,12 +111,13 @@ class Compiler:
         """The plan of `nodes`' merged sub-selections on `type_`, or why there is none."""
         try:
             grouped = self.collect(type_, nodes)
-            steps = tuple(
-                (key, self.field_step(type_, field_nodes)) for key, field_nodes in grouped.items()
+            specs = tuple(
+                self.field_spec(type_, key, field_nodes) for key, field_nodes in grouped.items()
             )
         except NotPlannable as refusal:
             return refusal.unplannable
-        return ObjectPlan(type_.name, tuple(grouped), _object_runner(steps))
+        run, source = object_runner(type_.name, specs)
+        return ObjectPlan(type_.name, tuple(grouped), run, source)
 
     # -- grouping, as graphql-core's collect_fields.visit_selection_sets does it ---------------
 
@@ -202,13 +197,12 @@ class Compiler:
 
     # -- one field: its getter and the completion of its type ---------------------------------
 
-    def field_step(self, parent: GraphQLObjectType, nodes: list[FieldNode]) -> Step:
-        """The step that reads one response key's field from the source and completes it."""
+    def field_spec(self, parent: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> FieldSpec:
+        """How one response key's field is read from the source and completed."""
         name = nodes[0].name.value
         where = f"{parent.name}.{name}"
         if name == "__typename":
-            type_name = parent.name
-            return lambda _source: type_name
+            return FieldSpec(key, constant=parent.name)
         field = parent.fields.get(name)
         if field is None:
             raise NotPlannable(UnplannedReason.UNKNOWN_FIELD, where)
@@ -221,12 +215,16 @@ class Compiler:
             raise NotPlannable(UnplannedReason.RESOLVER, where)
         if field.args or any(node.arguments for node in nodes):
             raise NotPlannable(UnplannedReason.ARGUMENTS, where)
-        get = _getter(definition)
+        # Strawberry's default resolver for a field without one: getattr, unless configured.
+        resolver, attribute = definition.default_resolver, definition.python_name
+        getter = None if resolver is builtin_getattr else partial(_resolve, resolver, attribute)
+        nullable = not isinstance(field.type, GraphQLNonNull)
         named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
         if is_leaf_type(named):
-            return _leaf_step(get, field.type)
+            exact, serialize = leaf_serializer(named)
+            return FieldSpec(key, attribute, getter, nullable, exact, serialize)
         complete = self.completer(field.type, nodes, where)
-        return lambda source: complete(get(source))
+        return FieldSpec(key, attribute, getter, nullable, complete=complete)
 
     def completer(self, type_: GraphQLOutputType, nodes: list[FieldNode], where: str) -> Completer:
         """The completion of a value of `type_` (graphql-core's complete_value, sans errors)."""
@@ -255,38 +253,8 @@ def literal_condition(directive: DirectiveNode) -> bool | None:
     return None
 
 
-def _getter(definition: StrawberryField) -> Callable[[Any], Any]:
-    """Strawberry's default resolver for a field without one: getattr, unless configured."""
-    resolver = definition.default_resolver
-    python_name = definition.python_name
-    if resolver is builtin_getattr:
-        return attrgetter(python_name)
-    return lambda source: resolver(source, python_name)
-
-
-def _leaf_step(get: Callable[[Any], Any], type_: Any) -> Step:
-    """A leaf field's getter and serializer in one call (the common case, kept flat)."""
-    nullable = not is_non_null_type(type_)
-    exact, serialize = leaf_serializer(type_ if nullable else type_.of_type)
-    if nullable:
-
-        def nullable_step(source: Any) -> Any:
-            value = get(source)
-            if type(value) is exact:
-                return value
-            return None if value is None else serialize(value)
-
-        return nullable_step
-
-    def step(source: Any) -> Any:
-        value = get(source)
-        if type(value) is exact:
-            return value
-        if value is None:
-            raise PlanFallback(NULL)
-        return serialize(value)
-
-    return step
+def _resolve(resolver: Callable[[Any, str], Any], attribute: str, source: Any) -> Any:
+    return resolver(source, attribute)
 
 
 def _leaf_completer(type_: Any, nullable: bool) -> Completer:
@@ -336,7 +304,6 @@ __all__ = [
     "Completer",
     "ObjectPlan",
     "PlanOrReason",
-    "Step",
     "Unplannable",
     "literal_condition",
 ]
