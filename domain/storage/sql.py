@@ -21,11 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.ports import CommitHook, RecordedEvent
 from domain.storage import tables as schema
 from domain.storage.batch import (
-    EVENT_COLUMNS,
     PLAIN_EVENT_COLUMNS,
     SqlAppendBatch,
     decode_plain,
-    decode_row,
 )
 from domain.storage.database import Database
 from domain.storage.pglisten import PgListener
@@ -106,11 +104,11 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         """One stream's events in version order."""
         async with self.db.read() as conn:
             rows = await conn.execute(
-                select(*EVENT_COLUMNS)
+                select(*PLAIN_EVENT_COLUMNS)
                 .where(schema.event.c.stream_id == stream_id)
                 .order_by(schema.event.c.version)
             )
-            return [decode_row(self.registry, row) for row in rows]
+            return [decode_plain(self.registry, row) for row in rows]
 
     async def read_all(self, after: int = 0, limit: int = 1000) -> list[RecordedEvent]:
         """Events with a position above `after`, in position order, at most `limit`."""
@@ -120,12 +118,13 @@ class SqlEventStore(StagingStore[AsyncConnection]):
             return list(islice(tail, start, start + limit))
         async with self.db.read() as conn:
             rows = await conn.execute(
-                select(*EVENT_COLUMNS)
+                select(*PLAIN_EVENT_COLUMNS)
                 .where(schema.event.c.position > after)
                 .order_by(schema.event.c.position)
                 .limit(limit)
             )
-            return [decode_row(self.registry, row) for row in rows]
+            registry = self.registry
+            return [decode_plain(registry, row) for row in rows]
 
     async def read_page(
         self, after: int, limit: int, types: Collection[str] | None = None
