@@ -111,7 +111,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self._closing_slow:
             raise SlowConsumer
         try:
-            async with asyncio.timeout(getattr(self.view, "live_stuck_seconds", STUCK_SECONDS)):
+            async with asyncio.timeout(self._stuck_seconds()):
                 await self.websocket.ws.send_text(frame)  # type: ignore[attr-defined]
         except TimeoutError:
             self._slow()
@@ -128,9 +128,14 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 operation.task.cancel()
         asyncio.get_running_loop().create_task(self._close_slow())
 
+    def _stuck_seconds(self) -> float:
+        return float(getattr(self.view, "live_stuck_seconds", STUCK_SECONDS))
+
     async def _close_slow(self) -> None:
+        """Close 4008 once the buffer has room for the close frame; if it gets none within
+        the same budget again, drop the connection (the peer then sees no close code)."""
         try:
-            async with asyncio.timeout(1.0):
+            async with asyncio.timeout(self._stuck_seconds()):
                 await self.websocket.close(code=SLOW_CONSUMER_CODE, reason=SLOW_CONSUMER_REASON)
         except Exception:
             if self._main is not None:
