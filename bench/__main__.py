@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import workloads as w
 from bench.fanout import fanout_row
+from bench.growth import growth_rows
 from bench.harness import Server, admin_token, graphql
 from bench.load import LOAD_CORE, generator_name
 from bench.pairs import HttpRows, Plan
@@ -30,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the results here")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a row misses its target")
     parser.add_argument(
-        "--only", default="", help="comma-separated row groups: http,fanout,rebuild,peer,postgres"
+        "--only",
+        default="",
+        help="comma-separated row groups: http,fanout,rebuild,growth,peer,postgres",
     )
     return parser
 
@@ -80,6 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows += _timed("HTTP rows", lambda: _http_rows(folder, plan, *fan))
         if not only or "rebuild" in only:
             rows += _timed("rebuild", lambda: [rebuild_row(folder, events)])
+        if not only or "growth" in only:
+            orders = 333_334 if args.full else (30_000 if args.quick else 100_000)
+            rows += _timed("growth", lambda: growth_rows(folder, orders, 2.0))
         if not only or "peer" in only:
             rows += _timed("peer", lambda: [peer_row(folder, 1.0 if args.quick else 2.0)])
         if not only or "postgres" in only:
