@@ -278,7 +278,7 @@ class CommandBus:
     async def _run(self, batch: list[_Pending]) -> None:
         async with self._store.transaction() as append_batch:
             await append_batch.prefetch(
-                (pending.command.command_id for pending in batch),
+                (pending.command.idempotency_key for pending in batch),
                 (p.command.order_id for p in batch if isinstance(p.command, OrderCommand)),
             )
             uow = UnitOfWork(append_batch)

@@ -7,6 +7,7 @@ the order is in. The rules themselves are in `domain/rules.py`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Self
@@ -14,6 +15,25 @@ from typing import Self
 from domain import rules
 from domain.errors import ValidationFailed
 from domain.values import Address, OrderLine
+
+CUSTOMER_KEY_PREFIX = "c:"
+
+
+def idempotency_key(command_id: str, customer: str | None) -> str:
+    """`command_id` in its sender's namespace, at most 128 characters (the stored column).
+
+    A customer's key is "c:" + 24 hex digits of SHA-256 of the customer id + ":" + the id; an
+    id too long for that is replaced by its own SHA-256 ("#" + 64 hex digits). Staff ids are
+    kept as they are (the namespace every command id lived in before).
+    """
+    if customer is None:
+        return command_id
+    scope = hashlib.sha256(customer.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    key = f"{CUSTOMER_KEY_PREFIX}{scope}:{command_id}"
+    if len(key) <= rules.MAX_ID_LENGTH:
+        return key
+    digest = hashlib.sha256(command_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{CUSTOMER_KEY_PREFIX}{scope}:#{digest}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -28,6 +48,12 @@ class Command:
     issued_at: datetime
     correlation_id: str | None = None
     on_behalf_of: str | None = None
+
+    @property
+    def idempotency_key(self) -> str:
+        """The key its `command_id` is remembered under: the id itself for staff and admins
+        (one namespace), the id scoped to the customer for a customer (`on_behalf_of`)."""
+        return idempotency_key(self.command_id, self.on_behalf_of)
 
     def checked(self) -> Self:
         """This command once its input rules hold (ValidationFailed otherwise), its money held

@@ -6,11 +6,12 @@ import hashlib
 import json
 import logging
 import time
+from dataclasses import replace
 
 from domain.bus import Next, UnitOfWork
 from domain.codec import to_json
-from domain.commands import Command, CommandResult
-from domain.errors import DomainError, IdempotencyMismatch
+from domain.commands import Command, CommandResult, CreateOrder
+from domain.errors import DomainError, Forbidden, IdempotencyMismatch
 
 log = logging.getLogger("ordergraph.commands")
 
@@ -26,19 +27,31 @@ def fingerprint(command: Command) -> str:
 
 
 async def idempotency(command: Command, uow: UnitOfWork, call_next: Next) -> CommandResult:
-    """A commandId handled before returns its first result; a different payload is refused."""
+    """A commandId its sender handled before returns its first result; a different payload is
+    refused. Ids are scoped to their sender (`Command.idempotency_key`: each customer its own
+    namespace, staff one), and what the caller may not do at all is refused first, so neither
+    answer depends on what another caller stored."""
+    check_acting_for_itself(command)
+    key = command.idempotency_key
     digest = fingerprint(command)
-    handled = await uow.find_command(command.command_id)
+    handled = await uow.find_command(key)
     if handled is not None:
         if handled.fingerprint != digest:
             raise IdempotencyMismatch(
                 f"commandId {command.command_id!r} was already used for a different command",
                 field="commandId",
             )
-        return handled.result
+        return replace(handled.result, command_id=command.command_id)
     result = await call_next(command, uow)
-    uow.remember(digest, result)
+    uow.remember(digest, replace(result, command_id=key))
     return result
+
+
+def check_acting_for_itself(command: Command) -> None:
+    """FORBIDDEN for a customer creating an order for another customer (checked again by the
+    order itself); it needs no state, so it runs before any lookup."""
+    if isinstance(command, CreateOrder) and command.on_behalf_of not in (None, command.customer_id):
+        raise Forbidden("a customer may only create orders for itself")
 
 
 async def logging_middleware(command: Command, uow: UnitOfWork, call_next: Next) -> CommandResult:
@@ -76,4 +89,4 @@ async def logging_middleware(command: Command, uow: UnitOfWork, call_next: Next)
     return result
 
 
-__all__ = ["fingerprint", "idempotency", "logging_middleware"]
+__all__ = ["check_acting_for_itself", "fingerprint", "idempotency", "logging_middleware"]

@@ -17,6 +17,7 @@ from domain.errors import (
     DomainError,
     ErrorCode,
     IdempotencyMismatch,
+    InvalidTransition,
     OrderNotFound,
     ValidationFailed,
 )
@@ -42,11 +43,13 @@ async def test_a_retry_from_another_customer_never_gets_the_first_result(bus: Co
     created = await bus.dispatch(create(on_behalf_of=CUSTOMER_ID))
     confirming = confirm(created.order_id, on_behalf_of=CUSTOMER_ID)
     await bus.dispatch(confirming)
-    for stolen in (
-        replace(confirming, on_behalf_of="customer-2"),
-        replace(confirming, on_behalf_of=None),
+    # Command ids are scoped to their sender: another customer's retry is a command of its own
+    # (on an order it cannot see), staff's one on an order already confirmed.
+    for stolen, refusal in (
+        (replace(confirming, on_behalf_of="customer-2"), OrderNotFound),
+        (replace(confirming, on_behalf_of=None), InvalidTransition),
     ):
-        with pytest.raises(IdempotencyMismatch):
+        with pytest.raises(refusal):
             await bus.dispatch(stolen)
 
 

@@ -271,10 +271,14 @@ async def test_refused_input_and_callers_get_their_codes_and_reach_no_handler(
             (CREATE, {**valid, "items": zero}, {}, "UNAUTHENTICATED", None),
             (CREATE, {**valid, "items": zero}, alice, "BAD_USER_INPUT", "items[0].quantity"),
             (CREATE, {**valid, "customerId": "bob"}, alice, "FORBIDDEN", None),
-            (
+            (  # a command id its sender used for another command (ids are per sender)
                 CREATE,
-                {**valid, "commandId": "k-1", "customerId": "alice2"},
-                staff,
+                {
+                    **valid,
+                    "commandId": "k-1",
+                    "items": [{"sku": "Z", "quantity": 1, "unitPrice": "1"}],
+                },
+                alice,
                 "BAD_USER_INPUT",
                 "commandId",
             ),
@@ -312,9 +316,9 @@ async def test_refused_input_and_callers_get_their_codes_and_reach_no_handler(
         )
         assert error_codes(literal) == ["BAD_USER_INPUT"]
     # Only what passed the role checks and the input rules reached a handler, acting for
-    # the customer that sent it (the create for "bob" is refused by its handler).
+    # the customer that sent it (the create for "bob" is refused before the idempotency
+    # lookup, so before any handler).
     assert [(type(command).__name__, command.on_behalf_of) for command in seen] == [
-        ("CreateOrder", "alice"),
         ("CreateOrder", "alice"),
         ("ConfirmOrder", None),
         ("AddOrderItem", "alice"),
