@@ -63,10 +63,12 @@ async def test_wait_beyond_times_out_with_the_current_head(store: Store) -> None
     assert await store.committed.wait_beyond(2, timeout=0.2) == 2
     waited = time.monotonic() - started
     assert 0.18 <= waited < 2
+    # A head already beyond returns at once: long before the timeout it would otherwise wait
+    # (a bound on the wait, not on the speed).
     started = time.monotonic()
-    assert await store.committed.wait_beyond(1, timeout=5) == 2
+    assert await store.committed.wait_beyond(1, timeout=60) == 2
     assert await store.committed.wait_beyond(2, timeout=0) == 2
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 30
 
 
 async def test_wait_beyond_wakes_on_the_commit_not_the_timeout(store: Store) -> None:
