@@ -68,8 +68,9 @@ def classify(error: GraphQLError, correlation_id: str | None) -> None:
         extensions["code"] = BAD_USER_INPUT
         error.message = _unknown_operation(cause.operation_name)
         error.original_error = None
-    elif error.path is None and isinstance(cause, ValueError | ArithmeticError):
-        # A scalar could not convert a literal or variable at all (int() of 5,000 digits).
+    elif error.path is None and error.nodes and isinstance(cause, ValueError | ArithmeticError):
+        # A scalar could not convert a literal of the document at all (int() of 5,000 digits);
+        # without a node in the document it is no client's doing.
         extensions["code"] = BAD_USER_INPUT
         error.message = _coercion_message(error.message)
         error.original_error = None
