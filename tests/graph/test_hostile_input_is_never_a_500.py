@@ -156,7 +156,9 @@ def _subscribe(payload: object, operation_id: object = "1") -> str:
     return json.dumps({"id": operation_id, "type": "subscribe", "payload": payload})
 
 
-MALFORMED_FRAMES = [
+MALFORMED_FRAMES: list[str | bytes] = [
+    b"\xff\xfe",
+    b'{"type": "ping"}',
     "[1, 2]",
     '"subscribe"',
     "17",
