@@ -25,6 +25,8 @@ from graph.http.metrics import Metrics
 from graph.http.pages import page_routes
 from graph.http.request_log import RequestLog, configure_logging
 from graph.http.view import GraphQLApp, Runtime
+from graph.ops.preflight import StartupError, check_sqlite
+from graph.ops.status import ServingMark
 from graph.settings import Settings, SettingsError, unknown_variables
 
 if TYPE_CHECKING:
@@ -47,6 +49,21 @@ def _settings_from_env() -> Settings:
         sys.exit(f"ordergraph: {error}")
     for warning in unknown_variables():
         log.warning("%s", warning)
+    try:
+        for url in filter(None, (settings.database_url, settings.read_database_url)):
+            check_sqlite(
+                url,
+                create=settings.migrate_on_start,
+                missing_hint="ORDERGRAPH_MIGRATE_ON_START=false only checks an existing "
+                "database: run `ordergraph migrate` first",
+            )
+    except StartupError as error:
+        sys.exit(f"ordergraph: {error}")
+    if settings.development:
+        log.warning(
+            "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication (every caller "
+            "is an admin); serve it on a loopback address only"
+        )
     return settings
 
 
@@ -80,6 +97,8 @@ def create_app(
             raise
         runtime.set(container)
         metrics.bind(container.store, container.runner)
+        # Tells `ordergraph status` that a server runs the projections (SQLite).
+        serving = ServingMark(settings.database_url).__enter__()
         log.info("ordergraph started on %s", container.db.dialect)
         if base_url is not None:
             graphiql = "GraphiQL" if settings.graphiql and not settings.production else "API"
@@ -88,7 +107,10 @@ def create_app(
             yield
         finally:
             metrics.unbind()
-            await container.stop()
+            try:
+                await container.stop()
+            finally:
+                serving.__exit__(None, None, None)  # after the connections are closed
             log.info("ordergraph stopped")
 
     async def healthz(_request: Request) -> JSONResponse:

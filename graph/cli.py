@@ -21,11 +21,16 @@ from domain.storage.database import Database, DatabaseUrlError
 from graph.http.auth import Role, TokenAuthority, is_loopback
 from graph.http.request_log import LOG_FORMATS, configure_logging
 from graph.ops.migrate import SchemaMismatch
+from graph.ops.preflight import StartupError, check_port, check_sqlite, describe
 from graph.ops.terminal import shown_url
-from graph.settings import Settings, SettingsError
+from graph.settings import Settings, SettingsError, unknown_variables
 from readmodels.projections import PROJECTION_NAMES
 
 EXIT_USAGE = 2
+MIGRATE_OFF_HINT = (
+    "ORDERGRAPH_MIGRATE_ON_START=false only checks an existing database: run "
+    "`ordergraph migrate` first"
+)
 
 log = logging.getLogger("ordergraph.cli")
 
@@ -69,15 +74,24 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     serve = commands.add_parser("serve", help="serve the GraphQL API with uvicorn")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=_port, default=8000)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port to listen on (default: %(default)s)"
+    )
     serve.add_argument(
         "--workers",
         type=_positive,
         default=1,
         help="server processes on one PostgreSQL database (default 1)",
     )
-    serve.add_argument("--log-format", choices=LOG_FORMATS, default="text")
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="text, or one JSON object per line (default: %(default)s)",
+    )
     with_database(serve)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to this release")
@@ -136,7 +150,7 @@ def _settings(parser: argparse.ArgumentParser, database_url: str | None) -> Sett
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        parser.error(str(error))
+        _fail(str(error))
     if database_url is not None:
         settings = dataclasses.replace(settings, database_url=database_url)
     for url in filter(None, (settings.database_url, settings.read_database_url)):
@@ -145,6 +159,38 @@ def _settings(parser: argparse.ArgumentParser, database_url: str | None) -> Sett
         except (DatabaseUrlError, ArgumentError, ImportError) as error:
             parser.error(f"bad database URL {shown_url(url)!r}: {error}")
     return settings
+
+
+def _fail(message: str) -> NoReturn:
+    """An operator error (not a usage one): one line on stderr, exit status 1."""
+    sys.exit(f"ordergraph: error: {message}")
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Check what can be checked before anything starts (the port first, then the databases,
+    migrated here), then serve."""
+    from graph.ops.maintenance import prepare_databases
+    from graph.ops.serve import serve
+
+    try:
+        check_port(args.host, args.port)
+        for url in filter(None, (settings.database_url, settings.read_database_url)):
+            check_sqlite(url, create=settings.migrate_on_start, missing_hint=MIGRATE_OFF_HINT)
+        # Only once the arguments are accepted: a refused serve leaves the logging as it was.
+        configure_logging(args.log_format)
+        if settings.development:
+            log.warning(
+                "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
+                "(every caller is an admin); listening on loopback only"
+            )
+        for line in asyncio.run(prepare_databases(settings)):
+            log.info("migrated %s", line)
+    except (StartupError, SchemaMismatch) as error:
+        _fail(str(error))
+    except (OSError, SQLAlchemyError) as error:
+        _fail(f"cannot use the database {shown_url(settings.database_url)!r}: {describe(error)}")
+    serve(settings, args.host, args.port, args.workers, args.log_format)
+    return 0
 
 
 def _token(parser: argparse.ArgumentParser, role: str, subject: str, hours: float) -> int:
@@ -211,6 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "fetch-assets":
         return _fetch_assets(parser, args.dir)
     settings = _settings(parser, args.database_url)
+    for warning in unknown_variables():
+        print(f"ordergraph: warning: {warning}", file=sys.stderr)
     if args.command == "serve":
         if args.workers > 1 and settings.database_url.startswith("sqlite"):
             parser.error(
@@ -221,20 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"refusing to listen on {args.host} without authentication: development mode "
                 "(no ORDERGRAPH_AUTH_SECRET) serves loopback addresses only"
             )
-        # Only once the arguments are accepted: a refused serve leaves the logging as it was.
-        configure_logging(args.log_format)
-        if settings.development:
-            log.warning(
-                "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
-                "(every caller is an admin); listening on loopback only"
-            )
-        from graph.ops.maintenance import migrate_databases
-        from graph.ops.serve import serve
-
-        if args.workers > 1:
-            print(asyncio.run(migrate_databases(settings)))
-        serve(settings, args.host, args.port, args.workers, args.log_format)
-        return 0
+        return _serve(args, settings)
     from graph.ops import maintenance
 
     try:
@@ -248,10 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(asyncio.run(seeded))
         else:
             print(asyncio.run(maintenance.projection_status(settings)))
-    except SchemaMismatch as error:
-        parser.error(str(error))
+    except (StartupError, SchemaMismatch) as error:
+        _fail(str(error))
     except (OSError, SQLAlchemyError) as error:
-        parser.error(f"cannot use the database {shown_url(settings.database_url)!r}: {error}")
+        _fail(f"cannot use the database {shown_url(settings.database_url)!r}: {describe(error)}")
     return 0
 
 

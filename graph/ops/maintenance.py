@@ -5,15 +5,21 @@ Each builds the service with `bootstrap`, starts only what it needs and stops it
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TextIO
 
 from graph.bootstrap import bootstrap
-from graph.ops.migrate import migrate
+from graph.ops.migrate import check, migrate
+from graph.ops.preflight import check_reachable, check_sqlite
 from graph.ops.seed import seed
+from graph.ops.status import sqlite_served, stored_status
 from graph.ops.terminal import ProgressBar, format_status, shown_url
 from graph.settings import Settings
 from readmodels.projections import PROJECTION_NAMES
+
+# What to run when a command that needs an existing database finds none.
+NO_DATABASE_HINT = "run `ordergraph migrate` (or `ordergraph serve`) to create it, or check the URL"
 
 SEED_CATCH_UP_SECONDS = 30
 
@@ -32,10 +38,38 @@ async def migrate_databases(settings: Settings) -> str:
         await container.stop()
 
 
-async def rebuild_projections(settings: Settings, names: Sequence[str], stream: TextIO) -> None:
-    """Rebuild each projection in `names`, drawing its progress on `stream`."""
+def existing(settings: Settings) -> Settings:
+    """`settings` for a command that works on an existing database, migrated to this release:
+    a missing SQLite file is refused before anything creates it, and the schema only checked."""
+    for url in filter(None, (settings.database_url, settings.read_database_url)):
+        check_sqlite(url, create=False, missing_hint=NO_DATABASE_HINT)
+    return dataclasses.replace(settings, migrate_on_start=False)
+
+
+async def prepare_databases(settings: Settings) -> list[str]:
+    """Before serving: each database answers, and is migrated (or, with migrate_on_start off,
+    checked); one line per database that changed."""
     container = bootstrap(settings)
     try:
+        lines = []
+        for db in container.databases:
+            await check_reachable(db)
+            if not settings.migrate_on_start:
+                await check(db)
+                continue
+            before, after = await migrate(db)
+            if before != after:
+                lines.append(f"{shown_url(db.url)}: from {before or 'empty'} to schema {after}")
+        return lines
+    finally:
+        await container.stop()
+
+
+async def rebuild_projections(settings: Settings, names: Sequence[str], stream: TextIO) -> None:
+    """Rebuild each projection in `names`, drawing its progress on `stream`."""
+    container = bootstrap(existing(settings))
+    try:
+        await check_reachable(container.db)
         await container.prepare()
         await container.runner.start()
         for name in names:
@@ -48,13 +82,15 @@ async def rebuild_projections(settings: Settings, names: Sequence[str], stream: 
 
 
 async def projection_status(settings: Settings) -> str:
-    """Each projection's state, position and lag as stored, as a table."""
+    """Each projection's state, position and lag as stored, and whether a process runs it
+    (STOPPED when none does), as a table. Runs nothing itself."""
+    settings = existing(settings)
+    served = sqlite_served(settings.database_url)  # before this process opens the file
     container = bootstrap(settings)
     try:
+        await check_reachable(container.db)
         await container.prepare()
-        await container.runner.start()
-        # Taken before any await: the checkpoints as stored, not what this process catches up.
-        return format_status(container.runner.status())
+        return format_status(await stored_status(container, PROJECTION_NAMES, served))
     finally:
         await container.stop()
 
@@ -79,7 +115,9 @@ async def seed_demo(settings: Settings, orders: int, customers: int, stream: Tex
 
 
 __all__ = [
+    "existing",
     "migrate_databases",
+    "prepare_databases",
     "projection_status",
     "rebuild_projections",
     "seed_demo",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from graph.http.protocol import BoundedHttpToolsProtocol
 from graph.http.request_log import logging_config
 from graph.settings import Settings
+
+log = logging.getLogger("ordergraph.cli")
 
 
 def uvicorn_options(host: str, port: int, log_format: str) -> dict[str, Any]:
@@ -30,11 +33,14 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_format: st
     import uvicorn
 
     options = uvicorn_options(host, port, log_format)
+    shown_host = f"[{host}]" if ":" in host else host
+    base_url = f"http://{shown_host}:{port}"
     if workers == 1:
         from graph.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, base_url=base_url), **options)
         return
+    log.info("GraphiQL at %s/graphql, the live page at %s/", base_url, base_url)
     os.environ["ORDERGRAPH_DATABASE_URL"] = settings.database_url
     uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
 
