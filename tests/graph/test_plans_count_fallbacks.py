@@ -118,13 +118,27 @@ async def test_a_condition_graphql_core_refuses_turns_planning_off_for_the_reque
     assert world.executor.plan_stats.fallbacks == {FallbackReason.DIRECTIVE_ERROR: 1}
 
 
-async def test_fields_with_resolvers_are_counted_as_unplanned(world: World) -> None:
-    document = "query Get($id: ID!) { order(id: $id) { id customer { id orderCount } } }"
+async def test_fields_with_resolvers_run_on_graphql_cores_path_inside_a_plan(
+    world: World,
+) -> None:
+    document = "query Get($id: ID!) { order(id: $id) { id customer { id orderCount } status } }"
     plain, planned = await world.answers(document, {"id": world.order_ids[1]})
     assert planned == plain
     stats = world.executor.plan_stats
-    assert stats.unplanned == {UnplannedReason.RESOLVER: 1}  # the Order, for its customer
-    assert stats.planned == 1  # the Customer below it
+    assert stats.planned == 2  # the Order (its customer executed by graphql-core), the Customer
+    assert not stats.unplanned
+
+
+async def test_objects_holding_an_object_with_resolvers_are_counted_as_unplanned(
+    world: World,
+) -> None:
+    document = "{ orders(first: 2) { edges { cursor node { customer { id } } } } }"
+    plain, planned = await world.answers(document)
+    assert planned == plain
+    stats = world.executor.plan_stats
+    # OrderConnection and each OrderEdge hold an Order whose customer has a resolver.
+    assert stats.unplanned == {UnplannedReason.RESOLVER: 3}
+    assert stats.planned == 4  # each Order and each Customer
 
 
 async def test_subscription_events_are_planned_and_answer_alike(world: World) -> None:

@@ -361,3 +361,19 @@ async def test_objects_under_resolver_fields_are_still_planned(world: World) -> 
     stats = world.executor.plan_stats
     assert stats.planned > 0, stats.snapshot()
     assert stats.unplanned[UnplannedReason.RESOLVER] > 0, stats.snapshot()
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "id orderCount orders(first: 2) { totalCount edges { node { id status } } }",
+        "id orders(first: 0) { totalCount }",  # the resolver refuses: null up to `customer`
+        "orders(first: 2) { edges { cursor } } totalSpent orders2: orders(first: 1) { totalCount }",
+    ],
+)
+async def test_resolver_fields_inside_a_plan_answer_alike(world: World, selection: str) -> None:
+    document = f'{{ customer(id: "c0") {{ {selection} }} o: order(id: "{world.order_ids[4]}") '
+    document += "{ id customer { id lastOrderAt } items { sku } } }"
+    plain, planned = await world.answers(document)
+    assert planned == plain
+    assert world.executor.plan_stats.planned > 0

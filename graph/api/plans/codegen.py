@@ -40,9 +40,10 @@ _EXACT_NAMES = {str: "str", bool: "bool", int: "int"}
 class FieldSpec:
     """One response key of a selection, as the compiler resolved it.
 
-    Exactly one of `constant` (`__typename`), `serialize` (a leaf) and `complete` (a list or an
-    object, None included) is set. The value is read with `getattr(source, attribute)` when
-    `getter` is None (Strawberry's default resolver), with `getter(source)` otherwise.
+    Exactly one of `constant` (`__typename`), `serialize` (a leaf), `complete` (a list or an
+    object, None included) and `delegated` (graphql-core executes the field; the plan only
+    keeps its place) is set. The value is read with `getattr(source, attribute)` when `getter`
+    is None (Strawberry's default resolver), with `getter(source)` otherwise.
     """
 
     key: str
@@ -53,6 +54,7 @@ class FieldSpec:
     serialize: Serializer | None = None
     complete: Callable[[Any], Any] | None = None
     constant: str | None = None
+    delegated: bool = False
 
 
 def _read(spec: FieldSpec, index: int, namespace: dict[str, Any]) -> str:
@@ -120,6 +122,9 @@ def object_runner(
     for index, spec in enumerate(specs):
         if spec.constant is not None:  # __typename
             entries.append(f"{spec.key!r}: {spec.constant!r}")
+            continue
+        if spec.delegated:  # a placeholder, replaced by the executor
+            entries.append(f"{spec.key!r}: None")
             continue
         lines.extend(_field_lines(spec, index, namespace))
         entries.append(f"{spec.key!r}: f{index}")

@@ -12,8 +12,11 @@ A plan never reports an error. When it meets anything graphql-core would report 
 specially (None in a non-null field, a serializer refusing, a value that is not a list) it
 raises `PlanFallback`, and the executor hands the whole object to graphql-core.
 
-A selection that cannot be planned (a field with its own resolver or arguments, an abstract
-type, a directive other than `@include`/`@skip`) compiles to `Unplannable` with the reason.
+A field with its own resolver (a DataLoader, a freshness wait, a count) is `delegated`: the
+executor has graphql-core's `execute_field` run it, at its place in the dict, once the plan has
+completed the rest. A nested object with such a field makes its parent's selection unplannable
+(the parent goes to graphql-core, and the object gets its own plan when graphql-core completes
+it), as does an abstract type or a directive other than `@include`/`@skip` (`Unplannable`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from graphql import (
     is_object_type,
     type_from_ast,
 )
+from graphql.execution.collect_fields import FieldDetails
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
@@ -81,6 +85,9 @@ class ObjectPlan:
     run: Callable[[Any], dict[str, Any]]
     source: str
     """The Python source of `run` (codegen.py), for reading what a selection compiled to."""
+    delegated: tuple[tuple[str, list[FieldDetails]], ...] = ()
+    """The keys graphql-core executes (fields with their own resolvers), with the field lists
+    it is given for them; `run` leaves a placeholder at their place in the dict."""
 
 
 PlanOrReason: TypeAlias = ObjectPlan | Unplannable
@@ -117,7 +124,12 @@ class Compiler:
         except NotPlannable as refusal:
             return refusal.unplannable
         run, source = object_runner(type_.name, specs)
-        return ObjectPlan(type_.name, tuple(grouped), run, source)
+        delegated = tuple(
+            (spec.key, [FieldDetails(node, None) for node in grouped[spec.key]])
+            for spec in specs
+            if spec.delegated
+        )
+        return ObjectPlan(type_.name, tuple(grouped), run, source, delegated)
 
     # -- grouping, as graphql-core's collect_fields.visit_selection_sets does it ---------------
 
@@ -212,7 +224,7 @@ class Compiler:
             or not definition.is_basic_field
             or getattr(field.resolve, "_is_default", False) is not True
         ):
-            raise NotPlannable(UnplannedReason.RESOLVER, where)
+            return FieldSpec(key, delegated=True)  # graphql-core's execute_field runs it
         if field.args or any(node.arguments for node in nodes):
             raise NotPlannable(UnplannedReason.ARGUMENTS, where)
         # Strawberry's default resolver for a field without one: getattr, unless configured.
@@ -242,6 +254,8 @@ class Compiler:
         plan = self.nested(inner, nodes)
         if isinstance(plan, Unplannable):
             raise NotPlannable(plan.reason, plan.where)
+        if plan.delegated:  # only the executor can run those: this object is completed there
+            raise NotPlannable(UnplannedReason.RESOLVER, f"{inner.name}.{plan.delegated[0][0]}")
         return _object_completer(plan.run, nullable)
 
 

@@ -6,7 +6,10 @@ one method: when the object's selection has a plan (see compiler.py), the plan b
 object's whole dict in one call; otherwise, or when the plan gives up (`PlanFallback`, or any
 exception), graphql-core's own method runs, unchanged, so every error, path, location and null
 propagation is graphql-core's. Root fields and fields with resolvers are never planned: they
-are the fields graphql-core executes, and the objects they return are where plans start.
+are the fields graphql-core executes, and the objects they return are where plans start. In
+an object whose other fields are plain, a field with a resolver is run by graphql-core's own
+`execute_field`, at its place in the dict, after the plan completed the rest (a plan never
+gives up after a resolver ran, so no resolver runs twice).
 
 When a plan gives up on an object, graphql-core executes that object's fields and completes
 their values, which reaches this method again for each nested object: the replay narrows down
@@ -18,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from graphql import GraphQLError, GraphQLObjectType
+from graphql import GraphQLError, GraphQLObjectType, Undefined
 from graphql.execution.collect_fields import FieldDetails
-from graphql.pyutils import AwaitableOrValue, Path
+from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.api.plans.cache import OperationPlans, Outcomes, PlanCache
@@ -114,12 +117,54 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 except Exception as error:  # every anomaly: let graphql-core answer
                     return self._replay(error, return_type, field_details_list, path, result)
                 self.plan_stats.planned += 1
+                if plan.delegated:
+                    return self._execute_delegated(plan, return_type, result, path, completed)
                 return completed
             if plan is not None:
                 self.plan_stats.unplanned[plan.reason] += 1
         return super().collect_and_execute_subfields(
             return_type, field_details_list, path, result, position_context
         )
+
+    def _execute_delegated(
+        self,
+        plan: ObjectPlan,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        path: Path,
+        completed: dict[str, Any],
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """graphql-core executes the plan's fields with resolvers into their places, the way
+        its execute_fields does (awaited together; on a raise, the started ones settled)."""
+        awaitable_keys: list[str] = []
+        try:
+            for key, field_details_list in plan.delegated:
+                value = self.execute_field(
+                    parent_type, source, field_details_list, Path(path, key, parent_type.name), None
+                )
+                if value is Undefined:
+                    del completed[key]
+                    continue
+                completed[key] = value
+                if self.is_awaitable(value):
+                    awaitable_keys.append(key)
+        except Exception:
+            if awaitable_keys:
+                self.settle_in_background([completed[key] for key in awaitable_keys])
+            raise
+        if not awaitable_keys:
+            return completed
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_keys) == 1:
+                key = awaitable_keys[0]
+                completed[key] = await completed[key]
+            else:
+                awaited = await gather_with_cancel(*(completed[key] for key in awaitable_keys))
+                completed.update(zip(awaitable_keys, awaited, strict=True))
+            return completed
+
+        return get_results()
 
     def _replay(
         self,
