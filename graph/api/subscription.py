@@ -21,6 +21,7 @@ from graph.api.types import Order, OrderStatus, Projection, domain_status
 from readmodels.dto import OrderView
 from readmodels.feed import order_feed
 from readmodels.live.lists import list_router_for, orders_changed_feed
+from readmodels.live.orders import follow_order, order_followers_for
 
 ORDER_UPDATED_DESCRIPTION = (
     "The order's new view, each time the projection applies a change to it. With `afterPosition`\n"
@@ -55,6 +56,17 @@ async def order_updated(
     """Push the order's view each time order_views changes it; race-free with afterPosition."""
     caller = principal(info)
     check_id(id, "id")
+    sink = live_sink(info)
+    if sink is not None:  # one follower task per order offers the views: none per subscriber
+        followers = order_followers_for(info.context.runner.changes, info.context.order_reads)
+        await follow_order(
+            followers,
+            id,
+            sink.deliver,
+            after_position=given(after_position),
+            acting_customer=caller.acting_customer,
+        )
+        return
     feed = order_feed(
         info.context.runner.changes,
         info.context.order_reads,

@@ -10,6 +10,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from graph.api.live.shared import LiveStats, SharedExecutions
+from readmodels.live.orders import followers_of
 
 if TYPE_CHECKING:
     from prometheus_client import Metric
@@ -52,8 +53,14 @@ class LiveCollector(Collector):
             "ordergraph_live_changes_skipped",
             "Changes a subscriber skipped for a newer one (latest-state, while it was behind).",
         )
-        skipped.add_metric([], 0 if hub is None else hub.skipped)
+        skipped.add_metric([], 0 if hub is None else hub.skipped + stats.skipped)
         yield skipped
+        followers = GaugeMetricFamily(
+            "ordergraph_live_order_followers",
+            "orderUpdated subscriptions followed by their order's one task (no task of their own).",
+        )
+        followers.add_metric([], 0 if hub is None else followers_of(hub))
+        yield followers
         for name, documentation, value in (
             (
                 "ordergraph_live_groups",

@@ -50,7 +50,7 @@ class SlowConsumer(BaseException):
 class OperationSink(LiveSink):
     """One shareable operation's delivery: its group's shared payload in its own frame."""
 
-    __slots__ = ("_document", "_group", "_handler", "_operation", "_prefix")
+    __slots__ = ("_document", "_group", "_handler", "_operation", "_prefix", "_queued")
 
     def __init__(
         self, handler: LiveTransportWSHandler, operation: Operation[Context, None], document: Any
@@ -60,6 +60,7 @@ class OperationSink(LiveSink):
         self._document: DocumentNode = document
         self._group: ExecutionGroup | None = None
         self._prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        self._queued = 0
 
     async def send(self, view: OrderView) -> None:
         if self._operation.completed:
@@ -70,7 +71,23 @@ class OperationSink(LiveSink):
         payload = await group.payload(view)
         await self._handler.send_frame(self._prefix + payload + "}")
 
+    def deliver(self, view: OrderView) -> None:
+        if self._operation.completed:
+            return
+        group = self._group
+        if group is None:
+            group = self._group = self._handler.join(self._operation, self._document)
+        group.enqueue(view, self)
+
+    def put(self, position: int, payload: str) -> None:
+        """The shared payload of a queued view: framed, for the socket's writer."""
+        if position <= self._queued or self._operation.completed:
+            return
+        self._queued = position
+        self._handler.queue_frame(self._operation.id, self._prefix + payload + "}")
+
     def close(self) -> None:
+        self._handler.unqueue(self._operation.id)
         if self._group is not None:
             self._handler.shared.leave(self._group)
             self._group = None
@@ -84,6 +101,45 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def shared(self) -> SharedExecutions:
         shared: SharedExecutions = self.view.live  # type: ignore[attr-defined]
         return shared
+
+    _outbox: dict[str, str] | None = None
+    _writer: asyncio.Task[None] | None = None
+    _closing_slow = False
+    _main: asyncio.Task[Any] | None = None
+
+    def queue_frame(self, operation_id: str, frame: str) -> None:
+        """Queue the operation's newest frame (replacing one not sent yet: latest-state) and
+        make sure the socket's writer runs."""
+        outbox = self._outbox
+        if outbox is None:
+            outbox = self._outbox = {}
+        if outbox.pop(operation_id, None) is not None:
+            self.shared.stats.skipped += 1
+        outbox[operation_id] = frame
+        if self._writer is None and not self._closing_slow:
+            self._writer = asyncio.get_running_loop().create_task(self._write(outbox))
+
+    def unqueue(self, operation_id: str) -> None:
+        if self._outbox is not None:
+            self._outbox.pop(operation_id, None)
+
+    async def _write(self, outbox: dict[str, str]) -> None:
+        try:
+            while outbox:
+                operation_id = next(iter(outbox))
+                await self.send_frame(outbox.pop(operation_id))
+        except SlowConsumer:
+            outbox.clear()
+        except Exception:
+            outbox.clear()
+        finally:
+            self._writer = None
+
+    async def shutdown(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None and writer is not asyncio.current_task():
+            writer.cancel()
+        await super().shutdown()
 
     async def handle(self) -> None:
         self._closing_slow = False

@@ -64,7 +64,7 @@ async def executions(address: str) -> int:
 async def subscribed(address: str, count: int) -> None:
     """Wait until `count` subscriptions are registered (each has read the current view)."""
     for _ in range(300):
-        if await metric(address, "ordergraph_subscriptions_open") >= count:
+        if await metric(address, "ordergraph_live_order_followers") >= count:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the subscriptions did not start")

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from graphql import (
     DocumentNode,
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from graph.api.context import Context
     from graph.api.schema import OrderGraphSchema
     from readmodels.dto import OrderView
+
+log = logging.getLogger("ordergraph.live")
 
 SHAREABLE_FIELDS = frozenset({"orderUpdated", "ordersChanged"})
 GroupKey = tuple[str, str | None, str, str]
@@ -91,6 +94,12 @@ def group_key(
     return (query, operation_name, canonical, visibility(context))
 
 
+class Member(Protocol):
+    """A member handed the shared payload of a view it queued."""
+
+    def put(self, position: int, payload: str) -> None: ...
+
+
 class _ErrorsContext:
     """What `process_errors` reads from an execution context: the request's context."""
 
@@ -108,6 +117,26 @@ class ExecutionGroup:
     size: int = 16
     members: int = 0
     payloads: OrderedDict[tuple[str, int], asyncio.Future[str]] = field(default_factory=OrderedDict)
+    batches: dict[tuple[str, int], list[Member]] = field(default_factory=dict)
+
+    def enqueue(self, view: OrderView, member: Member) -> None:
+        """Hand `member` the payload of `view` once it is executed (once for the batch)."""
+        key = (view.id, view.position)
+        batch = self.batches.get(key)
+        if batch is None:
+            batch = self.batches[key] = []
+            asyncio.get_running_loop().create_task(self._flush(view, key))
+        batch.append(member)
+
+    async def _flush(self, view: OrderView, key: tuple[str, int]) -> None:
+        try:
+            payload = await self.payload(view)
+        except Exception:
+            self.batches.pop(key, None)
+            log.exception("live: executing a view of order %s failed", view.id)
+            return
+        for member in self.batches.pop(key, ()):
+            member.put(view.position, payload)
 
     async def payload(self, view: OrderView) -> str:
         """The encoded `next` payload for `view`, executed once for every member."""

@@ -3,10 +3,12 @@
 The graphql-transport-ws handler (graph/http/live_ws.py) runs a shareable subscription with a
 `LiveSink` as its root value. The resolver keeps every per-subscriber duty (authorization, the
 race-free feed, afterPosition, strictly increasing positions) and hands each view to the sink
-instead of yielding it: the sink executes the selection once per (document, variables,
-visibility, view) for every subscriber that shares them, encodes the `next` payload once, and
-writes the frame to the socket. Without a sink (any other transport, a direct
-`schema.subscribe`), the resolver yields its views and Strawberry executes them the generic way.
+instead of yielding it (for `orderUpdated`, the order's one follower task offers it
+synchronously: no task per subscriber wakes for a change). The sink executes the selection once
+per (document, variables, visibility, view) for every subscriber that shares them, encodes the
+`next` payload once, and writes the frame to the socket. Without a sink (any other transport, a
+direct `schema.subscribe`), the resolver yields its views and Strawberry executes them the
+generic way.
 """
 
 from __future__ import annotations
@@ -25,6 +27,11 @@ class LiveSink(ABC):
     @abstractmethod
     async def send(self, view: OrderView) -> None:
         """Deliver `view` to this operation's socket (waits while its send buffer is full)."""
+
+    @abstractmethod
+    def deliver(self, view: OrderView) -> None:
+        """Queue `view` for this operation's socket without waiting: it is executed with the
+        other members' once, and the socket's writer sends the newest queued frame."""
 
 
 def live_sink(info: Info) -> LiveSink | None:
