@@ -62,17 +62,21 @@ async def seed(
     customers: int,
     days: int = 60,
     rng_seed: int = 7,
-    concurrency: int = 64,
+    concurrency: int = 512,
     progress: Progress | None = None,
 ) -> SeedReport:
     """Place `orders` orders for `customers` customers over the last `days` days, then confirm,
-    ship or cancel some of them, all through the bus."""
+    ship or cancel some of them, all through the bus.
+
+    `concurrency` orders are under way at once, so the bus commits their commands together
+    (group commit): on SQLite 512 place about twice as many orders a second as 64 (the batches
+    reach the bus's 256), and 1,024 no more. Each order's data is drawn from the seeded random
+    generator in order, whichever worker places it."""
     if orders < 1 or customers < 1:
         raise ValueError("seed needs at least one order and one customer")
     rng = random.Random(rng_seed)
     now = datetime.now(UTC)
     done = commands = last = 0
-    gate = asyncio.Semaphore(concurrency)
 
     async def send(command: Command) -> CommandResult:
         nonlocal commands, last
@@ -104,29 +108,30 @@ async def seed(
             ),
         )
         fate = rng.random()
-        async with gate:
-            order_id = (await send(create)).order_id
-            later = placed_at + timedelta(hours=rng.randint(1, 48))
-            if fate < 0.1:
+        later = placed_at + timedelta(hours=rng.randint(1, 48))
+        shipped = later + timedelta(hours=rng.randint(1, 48))
+        order_id = (await send(create)).order_id
+        if fate < 0.1:
+            await send(CancelOrder(**_envelope(later), order_id=order_id, reason="Changed my mind"))
+        elif fate < 0.8:
+            await send(ConfirmOrder(**_envelope(later), order_id=order_id))
+            if fate < 0.5:
                 await send(
-                    CancelOrder(**_envelope(later), order_id=order_id, reason="Changed my mind")
-                )
-            elif fate < 0.8:
-                await send(ConfirmOrder(**_envelope(later), order_id=order_id))
-                if fate < 0.5:
-                    shipped = later + timedelta(hours=rng.randint(1, 48))
-                    await send(
-                        ShipOrder(
-                            **_envelope(shipped),
-                            order_id=order_id,
-                            tracking_number=f"TRK{index:08d}",
-                        )
+                    ShipOrder(
+                        **_envelope(shipped), order_id=order_id, tracking_number=f"TRK{index:08d}"
                     )
+                )
         done += 1
         if progress is not None:
             progress(done, orders)
 
-    await asyncio.gather(*(one(index) for index in range(orders)))
+    indices = iter(range(orders))  # shared: each worker takes the next order
+
+    async def worker() -> None:
+        for index in indices:
+            await one(index)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, orders))))
     return SeedReport(orders=orders, commands=commands, last_position=last)
 
 

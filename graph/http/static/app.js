@@ -249,9 +249,11 @@
     status.dataset.status = order.status;
     cell(tr, 3).textContent = String(order.itemCount);
     cell(tr, 4).textContent = order.totalAmount;
+    // The rows are newest placed first, so the column shows when each was placed.
     const time = cell(tr, 5).firstChild;
-    time.dateTime = order.updatedAt;
-    time.textContent = formatTime(order.updatedAt);
+    time.dateTime = order.createdAt;
+    time.textContent = formatTime(order.createdAt);
+    time.title = `Last updated ${formatTime(order.updatedAt)}`;
   }
 
   function newRow() {
@@ -414,9 +416,10 @@
       if (result.order) upsert(result.order);
       else await refresh();
       $("#form-status").textContent = `Order ${result.orderId} placed.`;
-      for (const line of [...document.querySelectorAll("#lines .line")].slice(1)) line.remove();
-      for (const input of document.querySelectorAll("#lines input")) input.value = input.defaultValue;
-      numberLines();
+      // Fresh inputs, not emptied ones: an emptied required field the user has touched
+      // matches :user-invalid and would show a red border.
+      for (const line of [...document.querySelectorAll("#lines .line")]) line.remove();
+      addLine();
     } catch (error) {
       $("#form-status").textContent = "";
       showProblems($("#form-errors"), problemsFrom(error));
