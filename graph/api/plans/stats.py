@@ -14,7 +14,13 @@ from typing import TypedDict
 
 
 class FallbackReason(StrEnum):
-    """Why a plan gave up on an object at run time and graphql-core completed it instead."""
+    """Why a plan gave up on an object at run time and graphql-core completed it instead.
+
+    The plan itself raises NULL_IN_NON_NULL, UNEXPECTED_VALUE and SERIALIZER_ERROR (for a None
+    result); an exception from a getter or a serializer is classified by its type
+    (AttributeError: getter; GraphQLError, TypeError, ValueError: serializer), so a getter
+    raising a ValueError counts as a serializer error.
+    """
 
     NULL_IN_NON_NULL = "null_in_non_null"
     """A non-null field's getter returned None (graphql-core reports the violation)."""
@@ -38,7 +44,10 @@ class UnplannedReason(StrEnum):
     """Why an object's selection cannot be planned (decided once, when it is compiled)."""
 
     RESOLVER = "resolver"
-    """A field has its own resolver or field extensions (DataLoaders, waits, permissions)."""
+    """A nested object in the selection has a field with its own resolver or field extensions
+    (DataLoaders, waits, permissions): the object holding it goes to graphql-core, and the
+    nested object is planned when graphql-core completes it. (In the object itself, such a
+    field is run by graphql-core inside the plan, and not counted.)"""
     ARGUMENTS = "arguments"
     """A field takes arguments."""
     ABSTRACT_TYPE = "abstract_type"
@@ -82,7 +91,8 @@ class PlanStats:
     - `fallbacks[reason]`: plans that gave up at run time; graphql-core completed that object
       (its errors and null propagation are graphql-core's). One anomaly counts once, at the
       outermost object that gave up, even though the replay narrows it down level by level;
-    - `unplanned[reason]`: objects graphql-core completed because their selection has no plan;
+    - `unplanned[reason]`: objects graphql-core completed because their selection has no plan
+      (counted at each such object, every request);
     - `compiled`: object plans compiled (or found unplannable); `evicted`: operations dropped
       from the bounded plan cache.
     """
