@@ -24,8 +24,9 @@ from graph.http.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
 from graph.http.metrics import Metrics
 from graph.http.pages import page_routes
 from graph.http.request_log import RequestLog, configure_logging
+from graph.http.startup import OneLineStartupErrors
 from graph.http.view import GraphQLApp, Runtime
-from graph.ops.preflight import StartupError, check_sqlite
+from graph.ops.preflight import StartupError, check_sqlite, where
 from graph.ops.status import ServingMark
 from graph.settings import Settings, SettingsError, unknown_variables
 
@@ -124,7 +125,10 @@ def create_app(
         return JSONResponse({"status": "ok", "leading": runtime.container.runner.leading()})
 
     # Outermost first: the request log, who may listen, how long a request may take, its size.
-    guards = [Middleware(RequestLog)]
+    guards = [
+        Middleware(OneLineStartupErrors, database=where(settings.database_url)),
+        Middleware(RequestLog),
+    ]
     if settings.development:
         guards.append(Middleware(LoopbackOnly))
     if settings.allowed_hosts:  # ORDERGRAPH_ALLOWED_HOSTS: the names this service answers to

@@ -203,3 +203,21 @@ def test_plain_uvicorn_logs_like_serve_and_a_bad_variable_is_one_line(tmp_path: 
         output, _ = child.communicate(timeout=20)
     assert "WARNING ordergraph.app: development mode" in output
     assert "INFO ordergraph.requests: GET /healthz 200" in output
+
+
+def test_plain_uvicorn_against_an_unreachable_database_fails_in_one_line(tmp_path: Path) -> None:
+    if not UVICORN.is_file():
+        pytest.skip("no uvicorn script beside this Python")
+    url = "postgresql+asyncpg://user:secret@127.0.0.1:1/orders"
+    result = subprocess.run(
+        [str(UVICORN), "graph.app:create_app", "--factory", "--port", str(_free_port())],
+        cwd=tmp_path,
+        env={**_clean_env(ORDERGRAPH_DATABASE_URL=url), "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "ordergraph cannot start on PostgreSQL at 127.0.0.1:1 (database orders)" in result.stderr
+    assert "secret" not in result.stderr
