@@ -35,7 +35,7 @@ LINES = (
 )
 
 
-APPEND_STATEMENTS = ("select pg_advisory_xact_lock", "insert into event", "with events as")
+APPEND_STATEMENTS = ("select pg_advisory_xact_lock", "insert into event", "with head as")
 
 
 @dataclass

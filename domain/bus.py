@@ -22,6 +22,7 @@ from domain.errors import DomainError, OrderNotFound
 from domain.events import Event
 from domain.order import Order
 from domain.ports import AppendBatch, EventStore, HandledCommand
+from domain.storage.staging import BatchRaced
 
 log = logging.getLogger("ordergraph.commands")
 
@@ -253,6 +254,9 @@ class CommandBus:
         only the command at fault fails."""
         try:
             await self._run(batch)
+        except BatchRaced:
+            await self._commit(batch)  # another process appended first: run the batch again
+            return
         except Exception as exc:
             if len(batch) > 1:
                 log.warning(

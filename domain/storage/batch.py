@@ -16,7 +16,7 @@ from domain.ports import EventMetadata, HandledCommand, Mark, RecordedEvent
 from domain.storage import tables as schema
 from domain.storage.database import padded_chunks
 from domain.storage.registry import EventRegistry
-from domain.storage.staging import StagingBatch
+from domain.storage.staging import BatchRaced, StagingBatch
 
 EVENT_COLUMNS = (
     schema.event.c.position,
@@ -61,17 +61,23 @@ _PG_UNNEST_EVENTS = """
         CAST(:e_type AS text[]), CAST(:e_schema_version AS int[]), CAST(:e_payload AS text[]),
         CAST(:e_command_id AS text[]), CAST(:e_correlation_id AS text[]),
         CAST(:e_causation_id AS text[]), CAST(:e_recorded_at AS timestamptz[])
-    ) AS e (p, s, v, t, sv, pl, ci, co, ca, ra)"""
+    ) AS e (p, s, v, t, sv, pl, ci, co, ca, ra)
+    WHERE (SELECT at FROM head) = :expected_head"""
 _PG_UNNEST_COMMANDS = """
     INSERT INTO command (command_id, fingerprint, order_id, version, position, recorded_at)
     SELECT * FROM unnest(
         CAST(:c_command_id AS text[]), CAST(:c_fingerprint AS text[]),
         CAST(:c_order_id AS text[]), CAST(:c_version AS int[]), CAST(:c_position AS bigint[]),
         CAST(:c_recorded_at AS timestamptz[])
-    )"""
+    ) AS c"""
+# The head is read in the same statement (after the append lock was taken, so its snapshot has
+# every earlier append): when it is not the head the batch was staged on, nothing is inserted
+# and the batch raises BatchRaced (see SqlEventStore.transaction).
 _PG_FLUSH = text(
-    f"WITH events AS ({_PG_UNNEST_EVENTS}), commands AS ({_PG_UNNEST_COMMANDS}) "
-    "SELECT pg_notify(:channel, :head)"
+    "WITH head AS (SELECT coalesce(max(position), 0) AS at FROM event), "
+    f"events AS ({_PG_UNNEST_EVENTS}), "
+    f"commands AS ({_PG_UNNEST_COMMANDS} WHERE (SELECT at FROM head) = :expected_head) "
+    "SELECT at, pg_notify(:channel, :head) FROM head"
 )
 _PG_FLUSH_COMMANDS = text(_PG_UNNEST_COMMANDS)
 _EVENT_KEYS = tuple(column.name for column in EVENT_COLUMNS)
@@ -133,9 +139,15 @@ class SqlAppendBatch(StagingBatch):
         super().rollback(mark)
         del self._event_rows[mark.events :]
 
+    @property
+    def writes(self) -> bool:
+        """Whether the flush has anything to insert."""
+        return bool(self._event_rows) or bool(self._handled)
+
     async def flush(self, notify_channel: str | None = None) -> None:
         """Insert what is staged (the transaction commits after this). On PostgreSQL, with
-        `notify_channel`, also NOTIFY it of the new head, in the same statement."""
+        `notify_channel`, in ONE statement that also checks the head is still the batch's
+        (raising BatchRaced when another process appended first) and NOTIFYs the new head."""
         command_rows = self._command_rows()
         if self._conn.dialect.name == "postgresql" and notify_channel is not None:
             await self._flush_postgresql(command_rows, notify_channel)
@@ -157,8 +169,10 @@ class SqlAppendBatch(StagingBatch):
         for key in _EVENT_KEYS:
             params["e_" + key] = [row[key] for row in self._event_rows]
         params["e_payload"] = [dumps(payload) for payload in params["e_payload"]]
-        params.update(channel=channel, head=str(self.last_position))
-        await self._conn.execute(_PG_FLUSH, params)
+        params.update(channel=channel, head=str(self.last_position), expected_head=self.head)
+        found = (await self._conn.execute(_PG_FLUSH, params)).one()
+        if found.at != self.head:
+            raise BatchRaced(int(found.at))
 
     def _command_rows(self) -> list[dict[str, Any]]:
         return [

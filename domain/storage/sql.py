@@ -9,6 +9,7 @@ that commits late with a lower position. The committed signal fires only after t
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
@@ -29,11 +30,16 @@ from domain.storage.database import Database
 from domain.storage.pglisten import PgListener
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
-from domain.storage.staging import StagingStore, run_commit_hooks
+from domain.storage.staging import BatchRaced, StagingStore, run_commit_hooks
 
 # Any 64-bit constant: the key of the advisory lock that serialises appends on PostgreSQL.
 APPEND_LOCK_KEY = 0x6F72646572677261
 NOTIFY_CHANNEL = "ordergraph_events"
+# After a batch raced another process's append, take the lock first for this long.
+LOCK_FIRST_SECONDS = 1.0
+
+_APPEND_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_HEAD = select(func.coalesce(func.max(schema.event.c.position), 0))
 
 SqlCommitHook = CommitHook[AsyncConnection]
 """A commit hook of the SQL store: it gets the append transaction's connection."""
@@ -55,6 +61,8 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         self.appended = 0
         """How many events this process has appended since it started."""
         self._listener: PgListener | None = None
+        self._head_known = False
+        self._lock_first_until = 0.0
 
     async def create_schema(self) -> None:
         """Create the tables if missing and set the committed signal to the current head."""
@@ -78,20 +86,36 @@ class SqlEventStore(StagingStore[AsyncConnection]):
 
     async def _sync_head(self) -> None:
         self.committed.notify(await self.head_position())
+        self._head_known = True
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlAppendBatch]:
-        """One write transaction; what is staged in it is appended atomically on exit."""
+        """One write transaction; what is staged in it is appended atomically on exit.
+
+        On PostgreSQL, once this store knows the head (after `create_schema` or `start`), the
+        batch is staged on the head as last committed and the append lock is taken only around
+        the insert, whose statement checks the head (BatchRaced if another process appended in
+        between: nothing is written). After a race the lock is taken first for a while."""
+        postgres = self.db.dialect == "postgresql"
+        late_lock = postgres and self._head_known and time.monotonic() >= self._lock_first_until
         async with self.db.write() as conn:
-            if self.db.dialect == "postgresql":
-                await conn.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
-                )
-            head = await conn.scalar(select(func.coalesce(func.max(schema.event.c.position), 0)))
-            batch = SqlAppendBatch(conn, int(head or 0), self.registry, datetime.now(UTC))
+            if late_lock:
+                head = self.committed.head
+            else:
+                if postgres:
+                    await conn.execute(_APPEND_LOCK, {"key": APPEND_LOCK_KEY})
+                head = int(await conn.scalar(_HEAD) or 0)
+            batch = SqlAppendBatch(conn, head, self.registry, datetime.now(UTC))
             yield batch
-            # On PostgreSQL the flush also NOTIFYs the new head (delivered at commit).
-            await batch.flush(NOTIFY_CHANNEL)
+            if late_lock and batch.writes:
+                await conn.execute(_APPEND_LOCK, {"key": APPEND_LOCK_KEY})
+            try:
+                # On PostgreSQL the flush also NOTIFYs the new head (delivered at commit).
+                await batch.flush(NOTIFY_CHANNEL)
+            except BatchRaced as raced:
+                self._lock_first_until = time.monotonic() + LOCK_FIRST_SECONDS
+                self.committed.notify(raced.head)
+                raise
             recorded = batch.recorded
             committed = await run_commit_hooks(self._hooks, conn, batch)
         self.appended += batch.last_position - batch.head

@@ -27,6 +27,16 @@ from domain.ports import (
 TxT = TypeVar("TxT")
 
 
+class BatchRaced(Exception):
+    """Another process appended after this batch read the head it staged on (PostgreSQL takes
+    the append lock only for the insert): nothing was written; run the batch again. The store
+    takes the lock first for a while after one, so the next run does not race."""
+
+    def __init__(self, head: int) -> None:
+        super().__init__(f"another process appended up to position {head} first")
+        self.head = head
+
+
 class StagingBatch:
     """The events and command records staged in one write transaction, before they are written."""
 
@@ -192,17 +202,23 @@ class StagingStore(Generic[TxT]):
         correlation_id: str | None = None,
     ) -> list[RecordedEvent]:
         """Append events to one stream atomically; a version mismatch raises ConcurrencyConflict."""
-        async with self.transaction() as batch:
-            current = await batch.stream_version(stream_id)
-            if expected_version is not None and expected_version != current:
-                raise ConcurrencyConflict(stream_id, expected=expected_version, actual=current)
-            return batch.stage(
-                stream_id,
-                events,
-                expected_version=current,
-                command_id=command_id or f"append-{stream_id}-{current}",
-                correlation_id=correlation_id,
-            )
+        while True:
+            try:
+                async with self.transaction() as batch:
+                    current = await batch.stream_version(stream_id)
+                    if expected_version is not None and expected_version != current:
+                        raise ConcurrencyConflict(
+                            stream_id, expected=expected_version, actual=current
+                        )
+                    return batch.stage(
+                        stream_id,
+                        events,
+                        expected_version=current,
+                        command_id=command_id or f"append-{stream_id}-{current}",
+                        correlation_id=correlation_id,
+                    )
+            except BatchRaced:
+                continue  # another process appended first: read the stream again
 
 
-__all__ = ["StagingBatch", "StagingStore", "run_commit_hooks"]
+__all__ = ["BatchRaced", "StagingBatch", "StagingStore", "run_commit_hooks"]
