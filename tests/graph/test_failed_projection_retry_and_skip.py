@@ -50,7 +50,8 @@ async def place(client: Client) -> dict[str, Any]:
 async def order_views(client: Client) -> dict[str, Any]:
     data = await client.data(STATUS)
     (status,) = [p for p in data["projections"] if p["name"] == "order_views"]
-    return status
+    found: dict[str, Any] = status
+    return found
 
 
 async def until(client: Client, check: Any, timeout: float = 20) -> dict[str, Any]:

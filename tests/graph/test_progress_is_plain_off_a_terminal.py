@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 
 import pytest
 
-import graph.ops.terminal
 from graph.http.request_log import JsonFormatter
 from graph.ops.terminal import ProgressBar
 
@@ -34,7 +34,7 @@ def test_off_a_terminal_a_long_run_prints_a_line_per_interval(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr(graph.ops.terminal.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
     log = io.StringIO()
     bar = ProgressBar("order_views", log)
     for done in range(1, 601):
