@@ -124,7 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all", action="store_true", help="every projection")
     with_database(rebuild)
 
-    status = commands.add_parser("status", help="show each projection's position and lag")
+    status = commands.add_parser(
+        "status", help="each projection's state, position and lag, and whether a server runs it"
+    )
     with_database(status)
 
     token = commands.add_parser(
