@@ -14,6 +14,7 @@ from bench import workloads as w
 from bench.fanout import fanout_row
 from bench.growth import growth_rows
 from bench.harness import Server, admin_token, graphql
+from bench.live import live_rows
 from bench.load import LOAD_CORE, generator_name
 from bench.pairs import HttpRows, Plan
 from bench.peer import peer_row
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated row groups: http,fanout,rebuild,growth,peer,postgres",
+        help="comma-separated row groups: http,fanout,live,rebuild,growth,peer,postgres",
     )
     return parser
 
@@ -81,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not only or "http" in only or "fanout" in only:
             fan = (1000, 5) if args.quick else (1000, 15)
             rows += _timed("HTTP rows", lambda: _http_rows(folder, plan, *fan))
+        if not only or "live" in only:
+            rows += _timed("live rows", lambda: live_rows(folder, args.quick))
         if not only or "rebuild" in only:
             rows += _timed("rebuild", lambda: [rebuild_row(folder, events)])
         if not only or "growth" in only:
