@@ -75,7 +75,7 @@ async def test_operation_name_picks_one_of_several_operations(sqlite_url: str) -
         get = await client.http.get(
             "/graphql", params={"query": TWO_OPERATIONS, "operationName": "Names"}
         )
-        assert get.json()["data"]["projections"][0] == {"name": "order_views"}
+        assert {"name": "order_views"} in get.json()["data"]["projections"]
 
 
 async def test_the_limits_count_every_operation_of_the_document(sqlite_url: str) -> None:
