@@ -221,3 +221,12 @@ def test_plain_uvicorn_against_an_unreachable_database_fails_in_one_line(tmp_pat
     assert "Traceback" not in result.stderr, result.stderr
     assert "ordergraph cannot start on PostgreSQL at 127.0.0.1:1 (database orders)" in result.stderr
     assert "secret" not in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_serve_on_an_unwritable_folder_says_so(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    url = f"sqlite+aiosqlite:///{locked / 'ordergraph.db'}"
+    result = ordergraph("serve", "--port", str(_free_port()), "--database-url", url, cwd=tmp_path)
+    assert f"the folder {locked} is not writable" in error_line(result)
