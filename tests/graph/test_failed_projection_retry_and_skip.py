@@ -13,8 +13,10 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
+import pytest
 
 from graph.app import create_app
+from graph.cli import main
 from graph.settings import Settings
 from readmodels.projections import default_projections
 from tests.support.graph import Client, error_codes, order_input
@@ -78,7 +80,7 @@ def stuck_at(position: int, attempts: int = 1) -> Any:
 
 
 async def test_a_failed_projection_shows_its_failing_event_and_retries_now_when_asked(
-    sqlite_url: str,
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     poisoned = PoisonedOrderViews(poison=None)
     async with poisoned_app(sqlite_url, poisoned) as client:
@@ -89,6 +91,13 @@ async def test_a_failed_projection_shows_its_failing_event_and_retries_now_when_
         assert failing["eventType"] == "OrderPlaced"
         assert "poison" in failing["error"]
         assert failing["failedAt"].endswith("Z")
+
+        # `ordergraph status`, another process's view of the same database, says it too.
+        argv = ["status", "--database-url", sqlite_url]
+        assert await asyncio.get_running_loop().run_in_executor(None, main, argv) == 0
+        (row,) = [line for line in capsys.readouterr().out.splitlines() if "order_views" in line]
+        assert row.split()[1] == "FAILED"
+        assert "at 2 (OrderPlaced) after" in row
 
         # Six failed attempts: the next one is 3.2 s away (backoff from 0.1 s, doubling).
         await until(client, stuck_at(2, attempts=6))
