@@ -79,8 +79,8 @@ def create_app(
     addresses once the service has started; `projections` replaces the service's own (tests)."""
     settings = settings or _settings_from_env()
     runtime = Runtime()
-    metrics = Metrics(admin_secret=settings.auth_secret)
     schema = build_schema(settings)
+    metrics = Metrics(admin_secret=settings.auth_secret, plans=schema.plan_stats)
     gql_app = GraphQLApp(schema, runtime, settings, metrics)
 
     @asynccontextmanager

@@ -25,6 +25,7 @@ from graph.api.errors import process_errors
 from graph.api.freshness import FreshnessExtension
 from graph.api.limits import bound_field_merging, document_limits_rule
 from graph.api.mutations import Mutation
+from graph.api.plans import PlannedExecutionContext, PlanStats
 from graph.api.query import Query
 from graph.api.scalars import SCALAR_MAP
 from graph.api.subscription import Subscription
@@ -38,7 +39,10 @@ ExtensionFactory = Callable[[], SchemaExtension]
 
 
 class OrderGraphSchema(strawberry.Schema):
-    """The Strawberry schema with the service's error mapping as its `process_errors`."""
+    """The Strawberry schema with the service's error mapping as its `process_errors`, and the
+    counters of its operation plans (`plan_stats`, for /metrics)."""
+
+    plan_stats: PlanStats
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -137,7 +141,8 @@ def build_schema(
     """The service's schema; `extra_extensions` (auth, cost limits) run after the built-in ones."""
     settings = settings or Settings()
     bound_field_merging()
-    return OrderGraphSchema(
+    plan_stats = PlanStats()
+    schema = OrderGraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -145,7 +150,10 @@ def build_schema(
             scalar_map=SCALAR_MAP, disable_field_suggestions=settings.production
         ),
         extensions=[*build_extensions(settings), *extra_extensions],
+        execution_context_class=PlannedExecutionContext.configured(stats=plan_stats),
     )
+    schema.plan_stats = plan_stats
+    return schema
 
 
 def export_sdl(schema: strawberry.Schema | None = None) -> str:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from domain.bus import CommandOutcome
     from domain.storage.sql import SqlEventStore
+    from graph.api.plans import PlanStats
     from readmodels.dto import BatchApplied
     from readmodels.runner.runner import ProjectionRunner
 
@@ -38,7 +39,7 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 class Metrics:
     """The service's metrics, in a registry of its own."""
 
-    def __init__(self, admin_secret: str | None = None) -> None:
+    def __init__(self, admin_secret: str | None = None, plans: PlanStats | None = None) -> None:
         # With a secret, only an admin's token may scrape.
         self._authority = None if admin_secret is None else TokenAuthority(admin_secret)
         self.registry = CollectorRegistry(auto_describe=True)
@@ -70,6 +71,8 @@ class Metrics:
         )
         self._state = _StateCollector()
         self.registry.register(self._state)
+        if plans is not None:
+            self.registry.register(_PlanCollector(plans))
 
     def bind(self, store: SqlEventStore, runner: ProjectionRunner) -> None:
         """Read the log's head and the projections' positions, lag and subscriptions from these."""
@@ -113,6 +116,37 @@ def _refusal(authority: TokenAuthority, authorization: str | None) -> Response |
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+class _PlanCollector(Collector):
+    """How often operation plans answered, and why graphql-core answered instead."""
+
+    def __init__(self, plans: PlanStats) -> None:
+        self.plans = plans
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self.plans.snapshot()
+        planned = CounterMetricFamily(
+            "ordergraph_plan_objects", "Objects completed by an operation plan."
+        )
+        planned.add_metric([], snapshot["planned"])
+        compiled = CounterMetricFamily("ordergraph_plans_compiled", "Operation plans compiled.")
+        compiled.add_metric([], snapshot["compiled"])
+        fallbacks = CounterMetricFamily(
+            "ordergraph_plan_fallbacks",
+            "Objects a plan gave back to graphql-core at run time, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in snapshot["fallbacks"].items():
+            fallbacks.add_metric([reason], count)
+        unplanned = CounterMetricFamily(
+            "ordergraph_plan_unplanned",
+            "Objects no plan could cover (left to graphql-core), by reason.",
+            labels=["reason"],
+        )
+        for reason, count in snapshot["unplanned"].items():
+            unplanned.add_metric([reason], count)
+        yield from (planned, compiled, fallbacks, unplanned)
 
 
 class _StateCollector(Collector):

@@ -20,6 +20,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.api.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
+from graph.api.plans.encoding import encode_json_text
 from graph.http.auth import (
     DEVELOPMENT_PRINCIPAL,
     AuthenticationError,
@@ -102,6 +103,10 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self._persisted = PersistedQueries(settings.persisted_queries)
         self.live = live_delivery(schema, metrics, lambda: _hub(runtime))
+
+    def encode_json(self, data: object) -> str:
+        """Responses and WebSocket frames encoded by orjson (text, so frames stay text frames)."""
+        return encode_json_text(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL, its scripts served by this service when they are installed locally."""
