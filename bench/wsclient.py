@@ -101,16 +101,19 @@ async def subscribe(
     variables: dict[str, Any],
     on_next: Callable[[float, bytes], None],
     operations: int = 1,
+    *,
+    deflate: bool = False,
 ) -> Subscriber:
     """A socket, initialised with `token`, running `operations` subscriptions of `query`.
 
     The websockets library does the opening handshake and connection_init; then this
     protocol takes the transport over (before any `next` can arrive when the subscription
-    starts after a known position)."""
+    starts after a known position). With `deflate` the socket negotiates permessage-deflate
+    (as browsers do): only for the memory row, which reads no message."""
     ws = await connect(
         base_url.replace("http://", "ws://") + "/graphql",
         subprotocols=[Subprotocol("graphql-transport-ws")],
-        compression=None,
+        compression="deflate" if deflate else None,
         max_queue=None,
         open_timeout=30,
         ping_interval=None,
