@@ -20,7 +20,7 @@ from graph.api.scalars import Position
 from graph.api.types import Order, OrderStatus, Projection, domain_status
 from readmodels.dto import OrderView
 from readmodels.feed import order_feed
-from readmodels.live.lists import list_router_for, orders_changed_feed
+from readmodels.live.lists import follow_list, list_router_for, orders_changed_feed
 from readmodels.live.orders import follow_order, order_followers_for
 
 ORDER_UPDATED_DESCRIPTION = (
@@ -95,8 +95,21 @@ async def orders_changed(
         wanted_customer = strawberry.ID(caller.acting_customer)
     runner = info.context.runner
     start = max((s.position for s in runner.status() if s.name == ORDER_VIEWS), default=0)
+    router = list_router_for(runner.changes, info.context.query_bus)
+    sink = live_sink(info)
+    if sink is not None:  # the router hands the views over: no task per subscriber
+        sink.in_order()
+        await follow_list(
+            router,
+            sink,
+            customer_id=wanted_customer,
+            status=domain_status(given(status)),
+            after_position=given(after_position),
+            start_position=start,
+        )
+        return
     feed = orders_changed_feed(
-        list_router_for(runner.changes, info.context.query_bus),
+        router,
         customer_id=wanted_customer,
         status=domain_status(given(status)),
         after_position=given(after_position),

@@ -39,6 +39,11 @@ class LiveCollector(Collector):
                 stats.frames,
             ),
             (
+                "ordergraph_live_list_catch_ups",
+                "Live lists that fell behind a full socket and re-read the view table.",
+                stats.list_catch_ups,
+            ),
+            (
                 "ordergraph_live_slow_consumers_closed",
                 "Sockets closed 4008: send buffer full too long.",
                 stats.slow_closed,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 SLOW_CONSUMER_CODE = 4008
 SLOW_CONSUMER_REASON = "Slow consumer"
 STUCK_SECONDS = 5.0
+MAX_QUEUED_FRAMES = 256
 
 
 class SlowConsumer(BaseException):
@@ -48,9 +50,26 @@ class SlowConsumer(BaseException):
 
 
 class OperationSink(LiveSink):
-    """One shareable operation's delivery: its group's shared payload in its own frame."""
+    """One shareable operation's delivery: its group's shared payload in its own frame.
 
-    __slots__ = ("_document", "_group", "_handler", "_operation", "_prefix", "_queued")
+    Views handed to `deliver` are framed in the order given, as their shared payloads are
+    ready. An `orderUpdated` operation is latest-state (a frame not sent yet is replaced by the
+    newer one); an `ordersChanged` operation (`in_order`) queues every frame, up to
+    MAX_QUEUED_FRAMES, and past that is `behind`: its feed re-reads the table from `resumed()`.
+    """
+
+    __slots__ = (
+        "_document",
+        "_drain_cb",
+        "_group",
+        "_handler",
+        "_in_order",
+        "_operation",
+        "_pending",
+        "_prefix",
+        "_queued",
+        "behind",
+    )
 
     def __init__(
         self, handler: LiveTransportWSHandler, operation: Operation[Context, None], document: Any
@@ -61,32 +80,64 @@ class OperationSink(LiveSink):
         self._group: ExecutionGroup | None = None
         self._prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
         self._queued = 0
+        self._pending: deque[tuple[int, asyncio.Future[str]]] = deque()
+        self._in_order = False
+        self._drain_cb = lambda _done: self._drain()
+        self.behind = asyncio.Event()
+
+    def _joined(self) -> ExecutionGroup:
+        group = self._group
+        if group is None:
+            group = self._group = self._handler.join(self._operation, self._document)
+        return group
 
     async def send(self, view: OrderView) -> None:
         if self._operation.completed:
             return
-        group = self._group
-        if group is None:
-            group = self._group = self._handler.join(self._operation, self._document)
-        payload = await group.payload(view)
+        payload = await self._joined().payload(view)
         await self._handler.send_frame(self._prefix + payload + "}")
 
-    def deliver(self, view: OrderView) -> None:
-        if self._operation.completed:
-            return
-        group = self._group
-        if group is None:
-            group = self._group = self._handler.join(self._operation, self._document)
-        group.enqueue(view, self)
+    def in_order(self) -> None:
+        self._in_order = True
 
-    def put(self, position: int, payload: str) -> None:
-        """The shared payload of a queued view: framed, for the socket's writer."""
-        if position <= self._queued or self._operation.completed:
+    def deliver(self, view: OrderView) -> None:
+        if self._operation.completed or self.behind.is_set():
             return
-        self._queued = position
-        self._handler.queue_frame(self._operation.id, self._prefix + payload + "}")
+        future = self._joined().future(view)
+        self._pending.append((view.position, future))
+        if future.done() and len(self._pending) == 1:
+            self._drain()
+        else:
+            future.add_done_callback(self._drain_cb)
+
+    def _drain(self) -> None:
+        pending = self._pending
+        while pending and pending[0][1].done():
+            position, future = pending.popleft()
+            if future.cancelled() or future.exception() is not None:
+                continue  # logged where it was executed; the next view supersedes it
+            if position <= self._queued or self._operation.completed:
+                continue
+            frame = self._prefix + future.result() + "}"
+            if not self._handler.queue_frame(self._operation.id, frame, in_order=self._in_order):
+                pending.clear()
+                self.behind.set()
+                self._handler.shared.stats.list_catch_ups += 1
+                return
+            self._queued = position
+
+    async def resumed(self) -> int:
+        """Once the socket has written what was queued: the last position queued (the feed
+        catches up from there)."""
+        for _ in range(int(self._handler.stuck_seconds() / 0.02) + 1):
+            if not self._handler.queued(self._operation.id):
+                break
+            await asyncio.sleep(0.02)
+        self.behind.clear()
+        return self._queued
 
     def close(self) -> None:
+        self._pending.clear()
         self._handler.unqueue(self._operation.id)
         if self._group is not None:
             self._handler.shared.leave(self._group)
@@ -102,32 +153,52 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         shared: SharedExecutions = self.view.live  # type: ignore[attr-defined]
         return shared
 
-    _outbox: dict[str, str] | None = None
+    _outbox: dict[str, deque[str]] | None = None
     _writer: asyncio.Task[None] | None = None
     _closing_slow = False
     _main: asyncio.Task[Any] | None = None
 
-    def queue_frame(self, operation_id: str, frame: str) -> None:
-        """Queue the operation's newest frame (replacing one not sent yet: latest-state) and
-        make sure the socket's writer runs."""
+    def queue_frame(self, operation_id: str, frame: str, *, in_order: bool = False) -> bool:
+        """Queue a frame of the operation and make sure the socket's writer runs: latest-state
+        (replacing frames not sent yet), or `in_order` up to MAX_QUEUED_FRAMES (False when
+        full)."""
         outbox = self._outbox
         if outbox is None:
             outbox = self._outbox = {}
-        if outbox.pop(operation_id, None) is not None:
-            self.shared.stats.skipped += 1
-        outbox[operation_id] = frame
+        queue = outbox.get(operation_id)
+        if queue is None:
+            queue = outbox[operation_id] = deque()
+        elif not in_order:
+            self.shared.stats.skipped += len(queue)
+            queue.clear()
+        elif len(queue) >= MAX_QUEUED_FRAMES:
+            return False
+        queue.append(frame)
         if self._writer is None and not self._closing_slow:
             self._writer = asyncio.get_running_loop().create_task(self._write(outbox))
+        return True
+
+    def queued(self, operation_id: str) -> int:
+        """Frames of the operation not written yet."""
+        queue = None if self._outbox is None else self._outbox.get(operation_id)
+        return 0 if queue is None else len(queue)
 
     def unqueue(self, operation_id: str) -> None:
         if self._outbox is not None:
             self._outbox.pop(operation_id, None)
 
-    async def _write(self, outbox: dict[str, str]) -> None:
+    async def _write(self, outbox: dict[str, deque[str]]) -> None:
+        """Write queued frames, one operation after another (round robin), until none is left."""
         try:
             while outbox:
                 operation_id = next(iter(outbox))
-                await self.send_frame(outbox.pop(operation_id))
+                queue = outbox.pop(operation_id)
+                if not queue:
+                    continue
+                frame = queue.popleft()
+                if queue:
+                    outbox[operation_id] = queue  # to the back: the others go first
+                await self.send_frame(frame)
         except SlowConsumer:
             outbox.clear()
         except Exception:
@@ -167,7 +238,7 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self._closing_slow:
             raise SlowConsumer
         try:
-            async with asyncio.timeout(self._stuck_seconds()):
+            async with asyncio.timeout(self.stuck_seconds()):
                 await self.websocket.ws.send_text(frame)  # type: ignore[attr-defined]
         except TimeoutError:
             self._slow()
@@ -184,14 +255,14 @@ class LiveTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 operation.task.cancel()
         asyncio.get_running_loop().create_task(self._close_slow())
 
-    def _stuck_seconds(self) -> float:
+    def stuck_seconds(self) -> float:
         return float(getattr(self.view, "live_stuck_seconds", STUCK_SECONDS))
 
     async def _close_slow(self) -> None:
         """Close 4008 once the buffer has room for the close frame; if it gets none within
         the same budget again, drop the connection (the peer then sees no close code)."""
         try:
-            async with asyncio.timeout(self._stuck_seconds()):
+            async with asyncio.timeout(self.stuck_seconds()):
                 await self.websocket.close(code=SLOW_CONSUMER_CODE, reason=SLOW_CONSUMER_REASON)
         except Exception:
             if self._main is not None:

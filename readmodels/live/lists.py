@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.queries import GetOrders, OrdersChangedSince
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
     from domain.values import OrderStatus
     from readmodels.dto import OrderView
@@ -49,11 +49,32 @@ class ListWatch:
         self._queue: asyncio.Queue[tuple[int, tuple[OrderView, ...]]] = asyncio.Queue()
         self.behind = False
         self.overflows = 0
+        self._direct: Callable[[int, tuple[OrderView, ...]], None] | None = None
+        self._on_behind: Callable[[], None] | None = None
+
+    def go_direct(
+        self, direct: Callable[[int, tuple[OrderView, ...]], None], on_behind: Callable[[], None]
+    ) -> None:
+        """From now on hand each change to `direct` synchronously (no queue, no task)."""
+        self._direct, self._on_behind = direct, on_behind
+
+    def go_queued(self) -> None:
+        self._direct = self._on_behind = None
+
+    def take(self) -> list[tuple[int, tuple[OrderView, ...]]]:
+        """What is queued, emptied."""
+        taken = []
+        while not self._queue.empty():
+            taken.append(self._queue.get_nowait())
+        return taken
 
     def matches(self, view: OrderView) -> bool:
         return self.status is None or view.status == self.status
 
     def offer(self, position: int, views: tuple[OrderView, ...]) -> None:
+        if self._direct is not None:
+            self._direct(position, views)
+            return
         if self._queue.qsize() >= self._size:
             self.fell_behind()
             return
@@ -61,6 +82,9 @@ class ListWatch:
 
     def fell_behind(self) -> None:
         """Drop what is queued: the feed re-reads the table from its last sent position."""
+        if self._on_behind is not None:
+            self._on_behind()
+            return
         while not self._queue.empty():
             self._queue.get_nowait()
         self.behind = True
@@ -150,7 +174,10 @@ class ListRouter:
                 if watch.matches(view):
                     routed.setdefault(watch, []).append(view)
         for watch, selected in routed.items():
-            watch.offer(position, tuple(selected))
+            try:
+                watch.offer(position, tuple(selected))
+            except Exception:
+                log.exception("live lists: a watch failed on change %d", position)
 
 
 _routers: weakref.WeakKeyDictionary[ChangeHub, ListRouter] = weakref.WeakKeyDictionary()
@@ -216,4 +243,73 @@ async def orders_changed_feed(
         watch.close()
 
 
-__all__ = ["CATCH_UP_PAGE", "ListRouter", "ListWatch", "list_router_for", "orders_changed_feed"]
+class ListSink(Protocol):
+    """Where `follow_list` hands its views: in order; `behind` once it dropped some."""
+
+    behind: asyncio.Event
+
+    def deliver(self, view: OrderView) -> None: ...
+
+    async def resumed(self) -> int:
+        """Once it has room again: the position of the last view it kept."""
+        ...
+
+
+async def follow_list(
+    router: ListRouter,
+    sink: ListSink,
+    *,
+    customer_id: str | None,
+    status: OrderStatus | None,
+    after_position: int | None,
+    start_position: int,
+) -> None:
+    """`orders_changed_feed` without a task of its own between changes: once caught up, the
+    router hands each change to the watch synchronously and the views go straight to `sink`.
+    When the sink (a full socket) or the router (a failed read) falls behind, the table is read
+    again from the last view the sink kept. Runs until cancelled."""
+    watch = router.watch(customer_id, status)
+    last = start_position if after_position is None else after_position
+
+    def direct(position: int, views: tuple[OrderView, ...]) -> None:
+        nonlocal last
+        for view in views:
+            if last < view.position <= position:
+                last = view.position
+                sink.deliver(view)
+
+    try:
+        catching_up = after_position is not None
+        while True:
+            if catching_up:
+                async for view in _catch_up(watch, router.query_bus, last):
+                    if sink.behind.is_set():
+                        break
+                    last = view.position
+                    sink.deliver(view)
+            if not sink.behind.is_set():
+                for position, views in watch.take():
+                    direct(position, views)
+                if watch.behind:
+                    watch.behind, catching_up = False, True
+                    continue
+                watch.go_direct(direct, sink.behind.set)
+                try:
+                    await sink.behind.wait()
+                finally:
+                    watch.go_queued()
+            last = await sink.resumed()
+            catching_up = True
+    finally:
+        watch.close()
+
+
+__all__ = [
+    "CATCH_UP_PAGE",
+    "ListRouter",
+    "ListSink",
+    "ListWatch",
+    "follow_list",
+    "list_router_for",
+    "orders_changed_feed",
+]

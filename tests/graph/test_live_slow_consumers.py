@@ -161,3 +161,36 @@ async def test_a_consumer_that_falls_behind_gets_the_newest_view_without_duplica
         assert await metric(server, "ordergraph_live_changes_skipped_total") > skipped
     finally:
         await ws.close()
+
+
+async def test_a_list_consumer_that_falls_behind_still_gets_every_order_once_in_order(
+    server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_ws, "STUCK_SECONDS", 60.0)
+    monkeypatch.setattr(live_ws, "MAX_QUEUED_FRAMES", 4)  # overflow soon: re-read the table
+    (start,) = await _place(server, 1)
+    ws = await connect(
+        f"ws://{server}/graphql",
+        subprotocols=[GRAPHQL_TRANSPORT_WS],
+        sock=_tiny_socket(server),
+        compression=None,
+        max_queue=None,
+    )
+    try:
+        await _subscribe_all(ws, start)
+        await asyncio.sleep(0.3)
+        ws.transport.pause_reading()
+        placed = await _place(server, 150)
+        ws.transport.resume_reading()
+        by_operation: dict[str, list[int]] = {}
+        while sum(1 for p in by_operation.values() if p and p[-1] == placed[-1]) < OPERATIONS:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            if message["type"] == "next":
+                position = message["payload"]["data"]["ordersChanged"]["position"]
+                by_operation.setdefault(message["id"], []).append(position)
+        assert len(by_operation) == OPERATIONS
+        for positions in by_operation.values():
+            assert positions == placed  # every order, once, in position order
+        assert await metric(server, "ordergraph_live_list_catch_ups_total") > 0
+    finally:
+        await ws.close()

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
     from graph.api.context import Context
     from graph.api.schema import OrderGraphSchema
     from readmodels.dto import OrderView
-
-log = logging.getLogger("ordergraph.live")
 
 SHAREABLE_FIELDS = frozenset({"orderUpdated", "ordersChanged"})
 GroupKey = tuple[str, str | None, str, str]
@@ -50,6 +47,8 @@ class LiveStats:
     """Views not sent because a newer one replaced them while the socket was full."""
     slow_closed: int = 0
     """Sockets closed because their send buffer stayed full too long."""
+    list_catch_ups: int = 0
+    """Live lists that fell behind a full socket and re-read the view table."""
     groups: int = 0
     members: int = 0
 
@@ -94,12 +93,6 @@ def group_key(
     return (query, operation_name, canonical, visibility(context))
 
 
-class Member(Protocol):
-    """A member handed the shared payload of a view it queued."""
-
-    def put(self, position: int, payload: str) -> None: ...
-
-
 class _ErrorsContext:
     """What `process_errors` reads from an execution context: the request's context."""
 
@@ -117,29 +110,10 @@ class ExecutionGroup:
     size: int = 16
     members: int = 0
     payloads: OrderedDict[tuple[str, int], asyncio.Future[str]] = field(default_factory=OrderedDict)
-    batches: dict[tuple[str, int], list[Member]] = field(default_factory=dict)
 
-    def enqueue(self, view: OrderView, member: Member) -> None:
-        """Hand `member` the payload of `view` once it is executed (once for the batch)."""
-        key = (view.id, view.position)
-        batch = self.batches.get(key)
-        if batch is None:
-            batch = self.batches[key] = []
-            asyncio.get_running_loop().create_task(self._flush(view, key))
-        batch.append(member)
-
-    async def _flush(self, view: OrderView, key: tuple[str, int]) -> None:
-        try:
-            payload = await self.payload(view)
-        except Exception:
-            self.batches.pop(key, None)
-            log.exception("live: executing a view of order %s failed", view.id)
-            return
-        for member in self.batches.pop(key, ()):
-            member.put(view.position, payload)
-
-    async def payload(self, view: OrderView) -> str:
-        """The encoded `next` payload for `view`, executed once for every member."""
+    def future(self, view: OrderView) -> asyncio.Future[str]:
+        """The encoded `next` payload for `view`, executed once for every member (never
+        cancel it: members share it)."""
         key = (view.id, view.position)
         future = self.payloads.get(key)
         if future is None:
@@ -148,7 +122,11 @@ class ExecutionGroup:
             self.payloads[key] = future
             while len(self.payloads) > self.size:
                 self.payloads.popitem(last=False)
-        return await asyncio.shield(future)
+        return future
+
+    async def payload(self, view: OrderView) -> str:
+        """The shared payload, awaited without letting one member cancel it for the others."""
+        return await asyncio.shield(self.future(view))
 
     def _forget_failed(self, key: tuple[str, int], future: asyncio.Future[str]) -> None:
         if future.cancelled() or future.exception() is not None:

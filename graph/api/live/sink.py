@@ -13,6 +13,7 @@ generic way.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
@@ -24,9 +25,20 @@ if TYPE_CHECKING:
 class LiveSink(ABC):
     """One operation's delivery of views, executed and encoded once for all who share them."""
 
+    behind: asyncio.Event
+    """Set when views were dropped (an in-order sink whose socket is full)."""
+
     @abstractmethod
     async def send(self, view: OrderView) -> None:
         """Deliver `view` to this operation's socket (waits while its send buffer is full)."""
+
+    @abstractmethod
+    def in_order(self) -> None:
+        """Keep every view from now on (a list), instead of only the newest (one order)."""
+
+    @abstractmethod
+    async def resumed(self) -> int:
+        """Once the socket has room again: the position of the last view it kept."""
 
     @abstractmethod
     def deliver(self, view: OrderView) -> None:
