@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 SECRET = "fuzz-signing-secret-of-at-least-32-bytes"
 AUTHORITY = TokenAuthority(SECRET)
-ANSWER_WITHIN_SECONDS = 2.0
+ANSWER_WITHIN_SECONDS = 10.0  # a hang, not a speed: speed is the benchmark's
 DOMAIN_CODES = frozenset(str(code) for code in ErrorCode)
 # Waits are capped well under the answer deadline: a `minPosition` past the head answers stale.
 WAITS = {"ORDERGRAPH_DEFAULT_WAIT_MS": "10", "ORDERGRAPH_MAX_WAIT_MS": "30"}

@@ -115,7 +115,7 @@ async def test_wait_for_returns_soon_after_the_commit_and_says_when_stale(
         started = time.monotonic()
         await store.append("o-1", order_history("o-1", "c", T0, 1))
         result = await waiting
-        assert time.monotonic() - started < 0.25
+        assert time.monotonic() - started < 4  # woken by the commit, not by the 5 s timeout
         assert not result.stale
         assert result.reached == dict.fromkeys(PROJECTION_NAMES, 5)
         stale = await runner.wait_for(["daily_sales"], 6, 0.05)
