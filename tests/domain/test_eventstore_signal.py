@@ -62,7 +62,7 @@ async def test_wait_beyond_times_out_with_the_current_head(store: Store) -> None
     started = time.monotonic()
     assert await store.committed.wait_beyond(2, timeout=0.2) == 2
     waited = time.monotonic() - started
-    assert 0.18 <= waited < 2
+    assert 0.18 <= waited < 20
     # A head already beyond returns at once: long before the timeout it would otherwise wait
     # (a bound on the wait, not on the speed).
     started = time.monotonic()
@@ -76,8 +76,8 @@ async def test_wait_beyond_wakes_on_the_commit_not_the_timeout(store: Store) -> 
     await asyncio.sleep(0.01)
     started = time.monotonic()
     await store.append("a", [placed("a")])
-    assert await asyncio.wait_for(waiter, 5) == 1
-    assert time.monotonic() - started < 2
+    assert await asyncio.wait_for(waiter, 20) == 1
+    assert time.monotonic() - started < 20  # well before its 30 s timeout
 
 
 async def test_a_reopened_store_knows_its_head(backend: Backend) -> None:
