@@ -6,7 +6,10 @@ admin, and the service refuses to listen on anything but a loopback address.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -16,6 +19,8 @@ import jwt
 ALGORITHM = "HS256"
 ISSUER = "ordergraph"
 MIN_SECRET_BYTES = 32
+# Verified tokens remembered (by digest), so a client's next request skips the signature check.
+VERIFIED_CACHE_SIZE = 4096
 
 
 class Role(StrEnum):
@@ -61,12 +66,24 @@ class AuthenticationError(Exception):
 
 
 class TokenAuthority:
-    """Mints and verifies ordergraph's bearer tokens."""
+    """Mints and verifies ordergraph's bearer tokens.
 
-    def __init__(self, secret: str) -> None:
+    A token that verified is remembered by its SHA-256 digest (at most `cache_size`, the least
+    recently used dropped first), and its expiry is checked again on every hit: only a valid
+    signature ever enters the cache, and nothing but time can make a verified token invalid
+    (there is no revocation, see SECURITY.md)."""
+
+    def __init__(self, secret: str, *, cache_size: int = VERIFIED_CACHE_SIZE) -> None:
         if len(secret.encode()) < MIN_SECRET_BYTES:
             raise ValueError(f"the signing secret must be at least {MIN_SECRET_BYTES} bytes")
         self._secret = secret
+        self._cache_size = cache_size
+        self._verified: OrderedDict[bytes, Principal] = OrderedDict()
+
+    @property
+    def cached_tokens(self) -> int:
+        """How many verified tokens are remembered now."""
+        return len(self._verified)
 
     def mint(self, subject: str, role: Role, *, ttl: timedelta = timedelta(hours=12)) -> str:
         """A signed token for `subject` with `role`, valid for `ttl`."""
@@ -76,6 +93,22 @@ class TokenAuthority:
 
     def verify(self, token: str) -> Principal:
         """The principal a token names; AuthenticationError when it is not valid now."""
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        known = self._verified.get(digest)
+        if known is not None:
+            if known.expires_at is not None and time.time() >= known.expires_at:
+                del self._verified[digest]
+                raise AuthenticationError("the token has expired")
+            self._verified.move_to_end(digest)
+            return known
+        principal = self._check(token)
+        self._verified[digest] = principal
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _check(self, token: str) -> Principal:
+        """Verify the signature and the claims (PyJWT)."""
         try:
             claims = jwt.decode(
                 token,
