@@ -139,3 +139,23 @@ async def test_different_variables_are_executed_apart(server: str) -> None:
         (frame,) = await _frames(ws, 1)
         assert json.loads(frame)["id"] == "1"
         assert await executions(server) - before == 1
+
+
+async def test_a_document_that_cannot_be_shared_runs_the_generic_way(server: str) -> None:
+    created = (await _post(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
+    fragment = """subscription($id: ID!, $after: Position) { ...Watch }
+      fragment Watch on Subscription {
+        orderUpdated(id: $id, afterPosition: $after) { id itemCount position } }"""
+    async with connect(f"ws://{server}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws:
+        await ws_init(ws)
+        variables = {"id": created["orderId"], "after": created["position"]}
+        payload = {"query": fragment, "variables": variables}
+        await ws.send(json.dumps({"id": "g", "type": "subscribe", "payload": payload}))
+        await asyncio.sleep(0.3)
+        before = await executions(server)
+        await _post(server, ADD, {"id": created["orderId"], "sku": "S-G"})
+        (frame,) = await _frames(ws, 1)
+        message = json.loads(frame)
+        assert message["id"] == "g"
+        assert message["payload"]["data"]["orderUpdated"]["position"] > created["position"]
+        assert await executions(server) == before  # Strawberry executed it, not a group
