@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from domain.errors import Forbidden
+from domain.rules import check_id
 from graph.http.auth import AuthenticationError, Principal, Role
 
 if TYPE_CHECKING:
@@ -48,4 +49,25 @@ def may_see_customer(caller: Principal, customer_id: str) -> bool:
     return acting is None or acting == customer_id
 
 
-__all__ = ["ADMIN", "EVERYONE", "STAFF", "may_see_customer", "principal", "require"]
+def listed_customer(caller: Principal, wanted: str | None, action: str) -> str | None:
+    """The customer a list of orders is limited to: the one asked for (checked), or none for
+    staff; a customer always its own, and asking for another's is FORBIDDEN."""
+    if wanted is not None:
+        check_id(wanted, "customerId")
+    acting = caller.acting_customer
+    if acting is None:
+        return wanted
+    if wanted not in (None, acting):
+        raise Forbidden(f"a customer may only {action} its own orders")
+    return acting
+
+
+__all__ = [
+    "ADMIN",
+    "EVERYONE",
+    "STAFF",
+    "listed_customer",
+    "may_see_customer",
+    "principal",
+    "require",
+]

@@ -7,9 +7,9 @@ from datetime import date
 
 import strawberry
 
-from domain.errors import Forbidden, ValidationFailed
+from domain.errors import ValidationFailed
 from domain.rules import check_id
-from graph.api.access import ADMIN, STAFF, may_see_customer, principal, require
+from graph.api.access import ADMIN, STAFF, listed_customer, may_see_customer, principal, require
 from graph.api.context import Info, given
 from graph.api.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS
 from graph.api.reads import answer
@@ -74,14 +74,7 @@ class Query:
         min_position: Position | None = strawberry.UNSET,
         timeout_ms: int | None = strawberry.UNSET,
     ) -> OrderConnection:
-        caller = principal(info)
-        wanted_customer = given(customer_id)
-        if wanted_customer is not None:
-            check_id(wanted_customer, "customerId")
-        if caller.acting_customer is not None:
-            if wanted_customer not in (None, caller.acting_customer):
-                raise Forbidden("a customer may only list its own orders")
-            wanted_customer = strawberry.ID(caller.acting_customer)
+        wanted_customer = listed_customer(principal(info), given(customer_id), "list")
         query = ListOrders(
             customer_id=wanted_customer,
             status=domain_status(given(status)),

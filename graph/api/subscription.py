@@ -10,9 +10,8 @@ from collections.abc import AsyncGenerator, AsyncIterator
 
 import strawberry
 
-from domain.errors import Forbidden
 from domain.rules import check_id
-from graph.api.access import ADMIN, principal, require
+from graph.api.access import ADMIN, listed_customer, principal, require
 from graph.api.context import Info, given
 from graph.api.freshness import ORDER_VIEWS, require_projection_name
 from graph.api.live.sink import live_sink
@@ -85,14 +84,7 @@ async def orders_changed(
     after_position: Position | None = strawberry.UNSET,
 ) -> AsyncGenerator[Order, None]:
     """Push every order whose view changes and matches the filter; race-free with afterPosition."""
-    caller = principal(info)
-    wanted_customer = given(customer_id)
-    if wanted_customer is not None:
-        check_id(wanted_customer, "customerId")
-    if caller.acting_customer is not None:
-        if wanted_customer not in (None, caller.acting_customer):
-            raise Forbidden("a customer may only follow its own orders")
-        wanted_customer = strawberry.ID(caller.acting_customer)
+    wanted_customer = listed_customer(principal(info), given(customer_id), "follow")
     runner = info.context.runner
     start = max((s.position for s in runner.status() if s.name == ORDER_VIEWS), default=0)
     router = list_router_for(runner.changes, info.context.query_bus)
