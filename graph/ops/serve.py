@@ -22,6 +22,9 @@ def uvicorn_options(host: str, port: int, log_format: str) -> dict[str, Any]:
         "http": BoundedHttpToolsProtocol,
         "lifespan": "on",
         "ws": "websockets-sansio",
+        # permessage-deflate costs ~67 us of CPU per frame per socket and ~50 KB per socket once
+        # frames flow (fan-out of 1,000: RSS 194 MB with it, 145 MB without); frames are small.
+        "ws_per_message_deflate": False,
         "timeout_graceful_shutdown": 30,
         "log_config": logging_config(log_format),
     }
