@@ -13,7 +13,9 @@ confirmed) with the projections stopped, then measures, all in this run:
 - create: in-process `createOrder` from 32 tasks on the big store against an empty one
   (production wiring, views in the writer's transaction), interleaved legs A B A B;
 - disk: bytes per event (the event and command tables with their indexes) and per order (the
-  views' tables), from SQLite's dbstat.
+  views' tables), from SQLite's dbstat;
+- reads: `GetOrder` of random orders and page 1 of `ListOrders` with the big views against the
+  small store (the few thousand orders its create legs placed), interleaved.
 
 It prints one JSON line; `growth_rows` turns it into rows.
 """
@@ -44,7 +46,7 @@ from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
 from readmodels.cursor import OrderCursor
 from readmodels.projections import PROJECTION_NAMES
-from readmodels.queries import ListOrders
+from readmodels.queries import GetOrder, ListOrders
 
 PER_TRANSACTION = 2000
 PAGE_DEPTH = 1000
@@ -126,6 +128,21 @@ async def _page_rate(container: Container, after: str | None) -> float:
         page = await container.query_bus.ask(ListOrders(first=100, after=after, with_total=False))
         assert len(page.edges) == 100
     return REQUESTS_PER_LEG / (time.monotonic() - started)
+
+
+async def _order_ids(container: Container) -> tuple[int, list[str]]:
+    """How many orders the views hold, and 500 of their ids at random."""
+    async with container.db.read() as conn:
+        count = int(await conn.scalar(text("SELECT count(*) FROM order_view")) or 0)
+        ids = await conn.scalars(text("SELECT id FROM order_view ORDER BY random() LIMIT 500"))
+        return count, list(ids)
+
+
+async def _get_rate(container: Container, ids: list[str]) -> float:
+    started = time.monotonic()
+    for n in range(REQUESTS_PER_LEG * 5):
+        assert await container.query_bus.ask(GetOrder(order_id=ids[n % len(ids)])) is not None
+    return REQUESTS_PER_LEG * 5 / (time.monotonic() - started)
 
 
 async def _query_plan(container: Container, after: str) -> str:
@@ -221,6 +238,18 @@ async def _run(folder: Path, orders: int, leg_seconds: float) -> dict[str, Any]:
             create_big_per_s=statistics.median(on_big),
             create_empty_per_s=statistics.median(on_empty),
         )
+        # Reads with the big views against the small ones (the orders the create legs placed).
+        (big_orders, big_ids), (small_orders, small_ids) = [
+            await _order_ids(c) for c in (big, empty)
+        ]
+        legs: dict[str, list[float]] = {key: [] for key in ("gb", "gs", "lb", "ls")}
+        for _ in range(3):
+            legs["gb"].append(await _get_rate(big, big_ids))
+            legs["gs"].append(await _get_rate(empty, small_ids))
+            legs["lb"].append(await _page_rate(big, None))
+            legs["ls"].append(await _page_rate(empty, None))
+        out.update(big_orders=big_orders, small_orders=small_orders)
+        out.update({f"{key}_per_s": statistics.median(rates) for key, rates in legs.items()})
         return out
     finally:
         await big.stop()
@@ -311,7 +340,22 @@ def _rows(f: dict[str, Any]) -> list[Row]:
         f"{log_bytes / events:,.0f} B/event; views {view_bytes / orders:,.0f} B/order "
         f"({per_table})"
     )
-    return [page, create, catch, size]
+    reads = []
+    for name, what, big, small in (
+        ("get-big-views", "GetOrder(id) of random orders", "gb", "gs"),
+        ("list-big-views", "ListOrders(first=100), page 1", "lb", "ls"),
+    ):
+        read = Row(
+            name=name,
+            product=f"{what} with {f['big_orders']:,} orders in the views",
+            baseline=f"the same with {f['small_orders']:,}",
+            target=">= 0.9",
+        )
+        ratio = f[f"{big}_per_s"] / f[f"{small}_per_s"]
+        read.judge(ratio, ratio >= 0.9)
+        read.notes.append(f"{f[f'{big}_per_s']:,.0f}/s against {f[f'{small}_per_s']:,.0f}/s")
+        reads.append(read)
+    return [page, create, catch, size, *reads]
 
 
 def main() -> None:
