@@ -35,8 +35,8 @@ def test_a_forged_token_never_passes_beside_a_remembered_one() -> None:
     with pytest.raises(AuthenticationError, match="not valid"):
         authority.verify(forged)
     header, payload, signature = token.split(".")
+    flipped = ("B" if signature[0] == "A" else "A") + signature[1:]
     with pytest.raises(AuthenticationError):
-        flipped = ("B" if signature[0] == "A" else "A") + signature[1:]
         authority.verify(f"{header}.{payload}.{flipped}")
     assert authority.cached_tokens == 1
 
