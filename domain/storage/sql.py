@@ -35,6 +35,8 @@ from domain.storage.staging import BatchRaced, StagingStore, run_commit_hooks
 # Any 64-bit constant: the key of the advisory lock that serialises appends on PostgreSQL.
 APPEND_LOCK_KEY = 0x6F72646572677261
 NOTIFY_CHANNEL = "ordergraph_events"
+# Full pages of `read_all` kept decoded, for readers that follow each other along the log.
+PAGES_KEPT = 8
 # After a batch raced another process's append, take the lock first for this long.
 LOCK_FIRST_SECONDS = 1.0
 
@@ -62,6 +64,7 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         """How many events this process has appended since it started."""
         self._listener: PgListener | None = None
         self._head_known = False
+        self._pages: dict[tuple[int, int], list[RecordedEvent]] = {}
         self._lock_first_until = 0.0
 
     async def create_schema(self) -> None:
@@ -140,15 +143,25 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         if tail and tail[0].position <= after + 1 <= tail[-1].position:
             start = after + 1 - tail[0].position
             return list(islice(tail, start, start + limit))
-        async with self.db.read() as conn:
-            rows = await conn.execute(
-                select(*PLAIN_EVENT_COLUMNS)
-                .where(schema.event.c.position > after)
-                .order_by(schema.event.c.position)
-                .limit(limit)
-            )
-            registry = self.registry
-            return [decode_plain(registry, row) for row in rows]
+        key = (after, limit)
+        page = self._pages.get(key)
+        if page is None:
+            async with self.db.read() as conn:
+                rows = await conn.execute(
+                    select(*PLAIN_EVENT_COLUMNS)
+                    .where(schema.event.c.position > after)
+                    .order_by(schema.event.c.position)
+                    .limit(limit)
+                )
+                registry = self.registry
+                page = [decode_plain(registry, row) for row in rows]
+            if len(page) == limit:
+                # A full page never changes (the log is append-only): projections catching up
+                # side by side read the same pages, and each is decoded once.
+                self._pages[key] = page
+                while len(self._pages) > PAGES_KEPT:
+                    self._pages.pop(next(iter(self._pages)))
+        return list(page)
 
     async def read_page(
         self, after: int, limit: int, types: Collection[str] | None = None
