@@ -165,7 +165,8 @@ async def _query_plan(container: Container, after: str) -> str:
         return "; ".join(str(row[-1]) for row in rows)
 
 
-async def _creates(container: Container, seconds: float, tasks: int = 32) -> float:
+async def dispatch_creates(container: Container, seconds: float, tasks: int = 32) -> int:
+    """How many createOrder commands `tasks` concurrent tasks dispatch in `seconds`."""
     done = 0
     deadline = time.monotonic() + seconds
 
@@ -183,8 +184,13 @@ async def _creates(container: Container, seconds: float, tasks: int = 32) -> flo
             )
             done += 1
 
-    started = time.monotonic()
     await asyncio.gather(*(worker() for _ in range(tasks)))
+    return done
+
+
+async def _creates(container: Container, seconds: float) -> float:
+    started = time.monotonic()
+    done = await dispatch_creates(container, seconds)
     return done / (time.monotonic() - started)
 
 

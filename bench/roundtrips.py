@@ -13,27 +13,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event
 
-from domain.commands import CreateOrder
-from domain.values import Address, OrderLine
+from bench.growth import dispatch_creates
 from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
-
-ADDRESS = Address(name="Ada", line1="1 Main St", city="London", postal_code="N1", country="GB")
-LINES = (
-    OrderLine(sku="SKU-1", quantity=2, unit_price=Decimal("19.99")),
-    OrderLine(sku="SKU-2", quantity=1, unit_price=Decimal("5.00")),
-    OrderLine(sku="SKU-3", quantity=3, unit_price=Decimal("7.25")),
-)
-
 
 APPEND_STATEMENTS = ("select pg_advisory_xact_lock", "insert into event", "with head as")
 
@@ -72,38 +60,16 @@ def _kind(sql: str) -> str:
     return head[:60]
 
 
-async def _creates(container: Container, seconds: float, tasks: int) -> int:
-    done = 0
-    deadline = time.monotonic() + seconds
-
-    async def worker() -> None:
-        nonlocal done
-        while time.monotonic() < deadline:
-            await container.bus.dispatch(
-                CreateOrder(
-                    command_id=uuid.uuid4().hex,
-                    issued_at=datetime.now(UTC),
-                    customer_id="customer-1",
-                    lines=LINES,
-                    shipping_address=ADDRESS,
-                )
-            )
-            done += 1
-
-    await asyncio.gather(*(worker() for _ in range(tasks)))
-    return done
-
-
 async def measure(url: str, *, tasks: int, seconds: float) -> dict[str, Any]:
     """Run the load once to warm up, then count one leg; the figures as a dict."""
     container = bootstrap(Settings(database_url=url))
     await container.start()
     try:
-        await _creates(container, 1.0, tasks)
+        await dispatch_creates(container, 1.0, tasks)
         counts = Counts()
         counts.attach(container)
         started = time.monotonic()
-        commands = await _creates(container, seconds, tasks)
+        commands = await dispatch_creates(container, seconds, tasks)
         elapsed = time.monotonic() - started
     finally:
         await container.stop()
