@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from tests.support.browser import chromium_path, node_script
-from tests.support.graph import CREATE_ORDER, order_input, uvicorn_server
+from tests.support.graph import CREATE_ORDER, order_input, post_data, uvicorn_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,15 +22,6 @@ CONFIRM = """mutation($id: ID!) { confirmOrder(input: {orderId: $id}) { version 
 def server(sqlite_url: str) -> Iterator[str]:
     with uvicorn_server(sqlite_url) as address:
         yield f"http://{address}"
-
-
-async def _data(base: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base) as http:
-        response = await http.post("/graphql", json={"query": query, "variables": variables})
-    answer: dict[str, Any] = response.json()
-    assert "errors" not in answer, answer
-    data: dict[str, Any] = answer["data"]
-    return data
 
 
 async def test_the_page_and_its_files_are_served(server: str) -> None:
@@ -53,7 +44,7 @@ async def test_the_page_and_its_files_are_served(server: str) -> None:
 
 async def test_the_page_places_an_order_and_follows_it_live(server: str) -> None:
     chromium = chromium_path()
-    older = await _data(server, CREATE_ORDER, {"input": order_input("cust-older")})
+    older = await post_data(server, CREATE_ORDER, {"input": order_input("cust-older")})
     older_id = older["createOrder"]["orderId"]
     async with node_script("orders_page.cjs", server, CHROMIUM_PATH=chromium) as page:
         created = await page.expect("created")
@@ -62,7 +53,7 @@ async def test_the_page_places_an_order_and_follows_it_live(server: str) -> None
         assert created["status"] == "PLACED"
         # Order, customer, status, lines, total, updated: shown from CommandResult.order.
         assert created["cells"][:5] == [order_id, "cust-page", "PLACED", "2", "44.98"]
-        stored = (await _data(server, ORDER, {"id": order_id}))["order"]
+        stored = (await post_data(server, ORDER, {"id": order_id}))["order"]
         assert stored == {
             "customerId": "cust-page",
             "status": "PLACED",
@@ -74,7 +65,7 @@ async def test_the_page_places_an_order_and_follows_it_live(server: str) -> None
             ],
         }
 
-        await _data(server, CONFIRM, {"id": order_id})  # another client changes it
+        await post_data(server, CONFIRM, {"id": order_id})  # another client changes it
         await page.send("confirmed")
         updated = await page.expect("updated")
         assert updated["status"] == "CONFIRMED"
@@ -87,7 +78,7 @@ async def test_the_page_places_an_order_and_follows_it_live(server: str) -> None
         assert "sku" in refused["alert"]
         assert refused["rows"] == 2
 
-        other = await _data(server, CREATE_ORDER, {"input": order_input("cust-other")})
+        other = await post_data(server, CREATE_ORDER, {"input": order_input("cust-other")})
         other_id = other["createOrder"]["orderId"]
         await page.send("placed-elsewhere", orderId=other_id)
         appeared = await page.expect("appeared")

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-import httpx
-import pytest
+from typing import TYPE_CHECKING
 
 from tests.support.browser import node_script
-from tests.support.graph import CREATE_ORDER, order_input, uvicorn_server
+from tests.support.graph import CREATE_ORDER, order_input, post_data
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    pass
 
 CONFIRM = """mutation($id: ID!) { confirmOrder(input: {orderId: $id}) { version position } }"""
 SHIP = """mutation($id: ID!) {
   shipOrder(input: {orderId: $id, trackingNumber: "T-1"}) { version position } }"""
 
 
-@pytest.fixture
-def server(sqlite_url: str) -> Iterator[str]:
-    with uvicorn_server(sqlite_url) as address:
-        yield address
-
-
-async def _data(address: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
-        response = await http.post("/graphql", json={"query": query, "variables": variables})
-    answer: dict[str, Any] = response.json()
-    assert "errors" not in answer, answer
-    data: dict[str, Any] = answer["data"]
-    return data
-
-
 async def test_graphql_ws_create_client_receives_changes_made_over_http(server: str) -> None:
-    created = (await _data(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
+    created = (await post_data(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
     order_id = created["orderId"]
     async with node_script(
         "graphql_ws_client.cjs", f"ws://{server}/graphql", order_id, str(created["position"])
@@ -45,7 +27,7 @@ async def test_graphql_ws_create_client_receives_changes_made_over_http(server: 
 
         # afterPosition is the creation's: the confirmation arrives even if it is made
         # before the server has registered the subscription.
-        confirmed = (await _data(server, CONFIRM, {"id": order_id}))["confirmOrder"]
+        confirmed = (await post_data(server, CONFIRM, {"id": order_id}))["confirmOrder"]
         first = (await client.expect("next"))["value"]
         assert first == {
             "data": {
@@ -57,7 +39,7 @@ async def test_graphql_ws_create_client_receives_changes_made_over_http(server: 
                 }
             }
         }
-        shipped = (await _data(server, SHIP, {"id": order_id}))["shipOrder"]
+        shipped = (await post_data(server, SHIP, {"id": order_id}))["shipOrder"]
         second = (await client.expect("next"))["value"]["data"]["orderUpdated"]
         assert (second["status"], second["position"]) == ("SHIPPED", shipped["position"])
 

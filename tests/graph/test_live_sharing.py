@@ -6,23 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
-import pytest
 from websockets.asyncio.client import connect
 
 from tests.support.graph import (
     CREATE_ORDER,
     GRAPHQL_TRANSPORT_WS,
     order_input,
-    uvicorn_server,
+    post_data,
     ws_init,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from websockets.asyncio.client import ClientConnection
 
 ORDER_UPDATED = """subscription($id: ID!, $after: Position) {
@@ -32,21 +29,6 @@ ADD = """mutation($id: ID!, $sku: String!) {
   addOrderItem(input: {orderId: $id, item: {sku: $sku, quantity: 1, unitPrice: "1.00"}}) {
     position } }"""
 SOCKETS, PER_SOCKET = 100, 10
-
-
-@pytest.fixture
-def server(sqlite_url: str) -> Iterator[str]:
-    with uvicorn_server(sqlite_url) as address:
-        yield address
-
-
-async def _post(address: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
-        response = await http.post("/graphql", json={"query": query, "variables": variables})
-    answer: dict[str, Any] = response.json()
-    assert "errors" not in answer, answer
-    data: dict[str, Any] = answer["data"]
-    return data
 
 
 async def metric(address: str, name: str) -> int:
@@ -84,7 +66,7 @@ async def _frames(ws: ClientConnection, count: int) -> list[str]:
 async def test_a_thousand_subscribers_of_one_document_cost_one_execution_per_change(
     server: str,
 ) -> None:
-    created = (await _post(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
+    created = (await post_data(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
     order_id, after = created["orderId"], created["position"]
     sockets = []
     try:
@@ -99,12 +81,12 @@ async def test_a_thousand_subscribers_of_one_document_cost_one_execution_per_cha
                     json.dumps({"id": f"op-{op}", "type": "subscribe", "payload": payload})
                 )
         await subscribed(server, SOCKETS * PER_SOCKET)
-        await _post(server, ADD, {"id": order_id, "sku": "WARM-UP"})
+        await post_data(server, ADD, {"id": order_id, "sku": "WARM-UP"})
         await asyncio.gather(*(_frames(ws, PER_SOCKET) for ws in sockets))  # all are live
         before = await executions(server)
         payloads: set[str] = set()
         for sku in ("S-1", "S-2"):
-            await _post(server, ADD, {"id": order_id, "sku": sku})
+            await post_data(server, ADD, {"id": order_id, "sku": sku})
             for frames in await asyncio.gather(*(_frames(ws, PER_SOCKET) for ws in sockets)):
                 for frame in frames:
                     message = json.loads(frame)
@@ -123,7 +105,7 @@ async def test_a_thousand_subscribers_of_one_document_cost_one_execution_per_cha
 
 async def test_different_variables_are_executed_apart(server: str) -> None:
     created = [
-        (await _post(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
+        (await post_data(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
         for _ in range(2)
     ]
     ids = [c["orderId"] for c in created]
@@ -135,14 +117,14 @@ async def test_different_variables_are_executed_apart(server: str) -> None:
             await ws.send(json.dumps({"id": str(op), "type": "subscribe", "payload": payload}))
         await subscribed(server, 2)
         before = await executions(server)
-        await _post(server, ADD, {"id": ids[1], "sku": "S-9"})
+        await post_data(server, ADD, {"id": ids[1], "sku": "S-9"})
         (frame,) = await _frames(ws, 1)
         assert json.loads(frame)["id"] == "1"
         assert await executions(server) - before == 1
 
 
 async def test_a_document_that_cannot_be_shared_runs_the_generic_way(server: str) -> None:
-    created = (await _post(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
+    created = (await post_data(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
     fragment = """subscription($id: ID!, $after: Position) { ...Watch }
       fragment Watch on Subscription {
         orderUpdated(id: $id, afterPosition: $after) { id itemCount position } }"""
@@ -153,7 +135,7 @@ async def test_a_document_that_cannot_be_shared_runs_the_generic_way(server: str
         await ws.send(json.dumps({"id": "g", "type": "subscribe", "payload": payload}))
         await asyncio.sleep(0.3)
         before = await executions(server)
-        await _post(server, ADD, {"id": created["orderId"], "sku": "S-G"})
+        await post_data(server, ADD, {"id": created["orderId"], "sku": "S-G"})
         (frame,) = await _frames(ws, 1)
         message = json.loads(frame)
         assert message["id"] == "g"

@@ -6,7 +6,6 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 import websockets
 from websockets.asyncio.client import connect
@@ -16,14 +15,12 @@ from tests.support.graph import (
     CREATE_ORDER,
     GRAPHQL_TRANSPORT_WS,
     order_input,
-    uvicorn_server,
+    post_data,
     ws_init,
     ws_next,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from websockets.asyncio.client import ClientConnection
 
 ORDER_UPDATED = """subscription($id: ID!, $after: Position) {
@@ -33,22 +30,6 @@ PROJECTION_UPDATED = """subscription($name: String) {
 CONFIRM = """mutation($id: ID!) { confirmOrder(input: {orderId: $id}) { version position } }"""
 SHIP = """mutation($id: ID!) {
   shipOrder(input: {orderId: $id, trackingNumber: "T-1"}) { version position } }"""
-
-
-@pytest.fixture
-def server(sqlite_url: str) -> Iterator[str]:
-    with uvicorn_server(sqlite_url) as address:
-        yield address
-
-
-async def _post(address: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
-        response = await http.post("/graphql", json={"query": query, "variables": variables})
-    assert response.status_code == 200
-    answer: dict[str, Any] = response.json()
-    assert "errors" not in answer, answer
-    data: dict[str, Any] = answer["data"]
-    return data
 
 
 async def _subscribe(
@@ -70,14 +51,14 @@ async def _nothing_within(ws: ClientConnection, seconds: float) -> bool:
 
 
 async def test_order_updated_pushes_each_new_view(server: str) -> None:
-    created = (await _post(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
+    created = (await post_data(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
     order_id = created["orderId"]
     async with connect(f"ws://{server}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws:
         await ws_init(ws)
         await _subscribe(ws, "1", ORDER_UPDATED, {"id": order_id})
         assert await _nothing_within(ws, 0.2)  # no afterPosition: nothing until a change
 
-        confirmed = (await _post(server, CONFIRM, {"id": order_id}))["confirmOrder"]
+        confirmed = (await post_data(server, CONFIRM, {"id": order_id}))["confirmOrder"]
         message = await ws_next(ws)
         assert message["type"] == "next"
         assert message["id"] == "1"
@@ -87,21 +68,21 @@ async def test_order_updated_pushes_each_new_view(server: str) -> None:
             "version": 2,
             "position": confirmed["position"],
         }
-        await _post(server, CREATE_ORDER, {"input": order_input()})  # another order: not sent
-        shipped = (await _post(server, SHIP, {"id": order_id}))["shipOrder"]
+        await post_data(server, CREATE_ORDER, {"input": order_input()})  # another order: not sent
+        shipped = (await post_data(server, SHIP, {"id": order_id}))["shipOrder"]
         view = (await ws_next(ws))["payload"]["data"]["orderUpdated"]
         assert view["status"] == "SHIPPED"
         assert view["position"] == shipped["position"]
 
         await ws.send(json.dumps({"id": "1", "type": "complete"}))
-        await _post(server, CREATE_ORDER, {"input": order_input()})
+        await post_data(server, CREATE_ORDER, {"input": order_input()})
         assert await _nothing_within(ws, 0.2)
 
 
 async def test_order_updated_after_position_sends_a_newer_view_at_once(server: str) -> None:
-    created = (await _post(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
+    created = (await post_data(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
     order_id = created["orderId"]
-    confirmed = (await _post(server, CONFIRM, {"id": order_id}))["confirmOrder"]
+    confirmed = (await post_data(server, CONFIRM, {"id": order_id}))["confirmOrder"]
     async with connect(f"ws://{server}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws:
         await ws_init(ws)
         # The client read the order at its creation: the confirmation happened since.
@@ -112,7 +93,7 @@ async def test_order_updated_after_position_sends_a_newer_view_at_once(server: s
         # Up to date already: nothing is sent at once.
         await _subscribe(ws, "b", ORDER_UPDATED, {"id": order_id, "after": confirmed["position"]})
         assert await _nothing_within(ws, 0.2)
-        await _post(server, SHIP, {"id": order_id})
+        await post_data(server, SHIP, {"id": order_id})
         got = {}
         for _ in range(2):
             message = await ws_next(ws)
@@ -126,7 +107,7 @@ async def test_projection_updated(server: str) -> None:
         await _subscribe(ws, "p", PROJECTION_UPDATED, {"name": "customer_summaries"})
         await _subscribe(ws, "all", PROJECTION_UPDATED, {})
         await asyncio.sleep(0.1)
-        created = (await _post(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
+        created = (await post_data(server, CREATE_ORDER, {"input": order_input()}))["createOrder"]
         named: list[dict[str, Any]] = []
         everything: set[str] = set()
         while len(named) < 1 or len(everything) < 3:

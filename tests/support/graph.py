@@ -91,6 +91,19 @@ class Client:
         return max(int(p["headPosition"]) for p in data["projections"])
 
 
+async def post_data(address: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """The `data` of one POST /graphql to a real server (`host:port` or a base URL), which must
+    answer 200 without errors."""
+    base = address if "://" in address else f"http://{address}"
+    async with httpx.AsyncClient(base_url=base) as http:
+        response = await http.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    assert "errors" not in answer, answer
+    data: dict[str, Any] = answer["data"]
+    return data
+
+
 def error_codes(answer: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in answer.get("errors", [])]
 
@@ -164,6 +177,7 @@ __all__ = [
     "app_client",
     "error_codes",
     "order_input",
+    "post_data",
     "uvicorn_server",
     "ws_init",
     "ws_next",
