@@ -60,6 +60,8 @@ def order_view_table(metadata: MetaData, name: str) -> Table:
     Index(None, table.c.created_at, table.c.seq)
     Index(None, table.c.customer_id, table.c.created_at, table.c.seq)
     Index(None, table.c.status, table.c.created_at, table.c.seq)
+    # The live list's catch-up reads the views changed after a position (readers/changed.py).
+    Index(None, table.c.position)
     return table
 
 
