@@ -163,6 +163,12 @@ class EventStore(EventLog, Protocol):
         ...
 
 
+class RecordConflict(Exception):
+    """A store refused a whole batch for breaking a uniqueness rule of the log: a (stream,
+    version) or a command id already recorded. Nothing of it was written. Every backend raises
+    this one (the SQL store chains its database's IntegrityError as the cause)."""
+
+
 class CommitHook(Protocol[TxT_contra]):
     """Work done in the same transaction as an append (for instance a projection kept current
     in the writer's own transaction); `TxT_contra` is the backend's transaction handle."""
@@ -184,5 +190,6 @@ __all__ = [
     "EventStore",
     "HandledCommand",
     "Mark",
+    "RecordConflict",
     "RecordedEvent",
 ]

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import Text, bindparam, func, insert, select, text, type_coerce
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.commands import CommandResult
 from domain.events import Event
-from domain.ports import EventMetadata, HandledCommand, Mark, RecordedEvent
+from domain.ports import EventMetadata, HandledCommand, Mark, RecordConflict, RecordedEvent
 from domain.storage import tables as schema
 from domain.storage.database import padded_chunks
 from domain.storage.registry import EventRegistry
@@ -147,7 +148,15 @@ class SqlAppendBatch(StagingBatch):
     async def flush(self, notify_channel: str | None = None) -> None:
         """Insert what is staged (the transaction commits after this). On PostgreSQL, with
         `notify_channel`, in ONE statement that also checks the head is still the batch's
-        (raising BatchRaced when another process appended first) and NOTIFYs the new head."""
+        (raising BatchRaced when another process appended first) and NOTIFYs the new head.
+        A (stream, version) or command id already recorded raises RecordConflict, as the
+        memory store does, with the database's IntegrityError as its cause."""
+        try:
+            await self._insert(notify_channel)
+        except IntegrityError as error:
+            raise RecordConflict(f"the database refused the batch: {error.orig}") from error
+
+    async def _insert(self, notify_channel: str | None) -> None:
         command_rows = self._command_rows()
         if self._conn.dialect.name == "postgresql" and notify_channel is not None:
             await self._flush_postgresql(command_rows, notify_channel)

@@ -3,7 +3,8 @@
 In the spirit of eventsourcing's POPO recorders: events are kept encoded, as the SQL store keeps
 its rows (so what comes back is decoded, and upcast, like a database read), appends hold one
 lock (so positions are gapless and in commit order), and a batch that breaks a uniqueness rule
-(a stream version or a command id taken) is refused whole, as a unique key would refuse it.
+(a stream version or a command id taken) is refused whole with RecordConflict, as the SQL
+store's unique keys refuse it.
 """
 
 from __future__ import annotations
@@ -16,17 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from domain.events import Event
-from domain.ports import CommitHook, HandledCommand, Mark, RecordedEvent
+from domain.ports import CommitHook, HandledCommand, Mark, RecordConflict, RecordedEvent
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
 from domain.storage.staging import StagingBatch, StagingStore, run_commit_hooks
 
 MemoryCommitHook = CommitHook[None]
 """A commit hook of the memory store: there is no transaction handle, so it gets None."""
-
-
-class RecordConflict(Exception):
-    """A batch breaks a uniqueness rule of the log (what a database's unique key refuses)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -182,6 +179,6 @@ __all__ = [
     "MemoryCommitHook",
     "MemoryEventStore",
     "MemoryRecords",
-    "RecordConflict",
+    "RecordConflict",  # defined in domain.ports, shared with the SQL store
     "StoredEvent",
 ]

@@ -98,7 +98,8 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         On PostgreSQL, once this store knows the head (after `create_schema` or `start`), the
         batch is staged on the head as last committed and the append lock is taken only around
         the insert, whose statement checks the head (BatchRaced if another process appended in
-        between: nothing is written). After a race the lock is taken first for a while."""
+        between: nothing is written). After a race the lock is taken first for a while. A
+        batch that breaks a uniqueness rule raises RecordConflict (see SqlAppendBatch.flush)."""
         postgres = self.db.dialect == "postgresql"
         late_lock = postgres and self._head_known and time.monotonic() >= self._lock_first_until
         async with self.db.write() as conn:

@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
+from domain.commands import CommandResult
 from domain.errors import ConcurrencyConflict
 from domain.events import EVENT_TYPES
-from domain.ports import RecordedEvent
+from domain.ports import RecordConflict, RecordedEvent
 from domain.storage import tables as schema
 from domain.storage.sql import SqlEventStore
 from tests.support.domain import (
@@ -91,11 +93,38 @@ async def test_a_batch_of_several_events_is_all_or_none(store: Store) -> None:
     assert positions(later) == [2]
 
 
-async def test_a_batch_the_backend_refuses_leaves_nothing(backend: Backend, store: Store) -> None:
+async def test_a_batch_the_backend_refuses_leaves_nothing(store: Store) -> None:
     await store.append("taken", [placed("taken")])
-    with pytest.raises(backend.refusal):
+    with pytest.raises(RecordConflict):
         await stage_fresh_and_taken(store)
     assert await store.read_stream("fresh") == []
+    assert await event_count(store) == 1
+    assert store.committed.head == 1
+
+
+async def test_every_backend_refuses_a_conflicting_batch_with_record_conflict(
+    backend: Backend, store: Store
+) -> None:
+    """One error type for both uniqueness rules on every backend; the SQL store's carries
+    the database's IntegrityError as its cause."""
+    await store.append("taken", [placed("taken")])
+    recorded = CommandResult(command_id="c-taken", order_id="taken", version=1, position=1)
+    async with store.transaction() as batch:
+        batch.remember("f-1", recorded)
+    refusals: list[RecordConflict] = []
+    with pytest.raises(RecordConflict) as version_taken:
+        await stage_fresh_and_taken(store)
+    refusals.append(version_taken.value)
+    with pytest.raises(RecordConflict) as command_taken:
+        async with store.transaction() as batch:
+            batch.remember("f-2", recorded)
+    refusals.append(command_taken.value)
+    for refusal in refusals:
+        assert type(refusal) is RecordConflict
+        if backend.url is None:
+            assert refusal.__cause__ is None
+        else:
+            assert isinstance(refusal.__cause__, IntegrityError)
     assert await event_count(store) == 1
     assert store.committed.head == 1
 

@@ -10,7 +10,13 @@ import pytest
 from domain.commands import CommandResult
 from domain.errors import ConcurrencyConflict
 from domain.events import Event
-from domain.ports import AppendBatch, EventStore, HandledCommand, RecordedEvent
+from domain.ports import (
+    AppendBatch,
+    EventStore,
+    HandledCommand,
+    RecordConflict,
+    RecordedEvent,
+)
 from tests.support.domain import Backend, Boom, Store, confirmed, placed, shipped
 
 
@@ -109,9 +115,9 @@ async def test_a_rolled_back_transaction_keeps_no_idempotency_record(store: Stor
         assert await batch.find_command("c-1") is None
 
 
-async def test_a_command_id_recorded_twice_is_refused(backend: Backend, store: Store) -> None:
+async def test_a_command_id_recorded_twice_is_refused(store: Store) -> None:
     await remember(store, "f-1", result("c-1", 1))
-    with pytest.raises(backend.refusal):
+    with pytest.raises(RecordConflict):
         await remember(store, "f-2", result("c-1", 2))
     async with store.transaction() as batch:
         handled = await batch.find_command("c-1")

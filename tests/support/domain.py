@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from domain.bus import CommandBus
 from domain.commands import (
@@ -42,7 +41,7 @@ from domain.handlers import build_command_bus
 from domain.ports import RecordedEvent
 from domain.storage import tables as schema
 from domain.storage.database import Database
-from domain.storage.memory import MemoryEventStore, MemoryRecords, RecordConflict
+from domain.storage.memory import MemoryEventStore, MemoryRecords
 from domain.storage.registry import EventRegistry
 from domain.storage.sql import SqlEventStore
 from domain.values import Address, OrderLine
@@ -242,11 +241,6 @@ class Backend:
             return
         async with open_store(self.url, registry) as store:
             yield store
-
-    @property
-    def refusal(self) -> type[Exception]:
-        """What the backend raises for a batch that breaks a uniqueness rule."""
-        return RecordConflict if self.url is None else IntegrityError
 
 
 # --- staging by hand, for the event-store contract ---------------------------------------
