@@ -1,10 +1,9 @@
-"""The projections a read can wait for, and the `extensions.freshness` report of those waits."""
+"""The projections a read can wait for, and the `extensions.freshness` report of those waits
+(put into the response by graph/api/gate.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-
-from strawberry.extensions import SchemaExtension
 
 from domain.errors import ValidationFailed
 from readmodels.projections import PROJECTION_NAMES
@@ -70,21 +69,10 @@ def timeout_seconds(settings: Settings, timeout_ms: int | None) -> float:
     return timeout_ms / 1000
 
 
-class FreshnessExtension(SchemaExtension):
-    """Puts the request's freshness report into the response's `extensions`."""
-
-    def get_results(self) -> dict[str, Any]:
-        log = getattr(self.execution_context.context, "freshness", None)
-        if isinstance(log, FreshnessLog) and (report := log.report()) is not None:
-            return {"freshness": report}
-        return {}
-
-
 __all__ = [
     "CUSTOMER_SUMMARIES",
     "DAILY_SALES",
     "ORDER_VIEWS",
-    "FreshnessExtension",
     "FreshnessLog",
     "require_projection_name",
     "timeout_seconds",

@@ -1,29 +1,22 @@
-"""The GraphQL schema: types, scalars, the error mapping and the extensions that guard it."""
+"""The GraphQL schema: types, scalars, the error mapping and the extension that guards it
+(graph/api/gate.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import partial
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from graph.api.errors import process_errors
-from graph.api.freshness import FreshnessExtension
-from graph.api.limits import bound_field_merging, document_limits_rule
+from graph.api.gate import gate_factory
+from graph.api.limits import bound_field_merging
 from graph.api.mutations import Mutation
 from graph.api.plans import PlannedExecutionContext, PlanStats
 from graph.api.query import Query
@@ -32,7 +25,6 @@ from graph.api.subscription import Subscription
 from graph.settings import Settings
 
 if TYPE_CHECKING:
-    from graphql import ValidationRule
     from strawberry.types import ExecutionContext
 
 ExtensionFactory = Callable[[], SchemaExtension]
@@ -78,63 +70,6 @@ class OrderGraphSchema(strawberry.Schema):
         )
 
 
-class OperationNameRequired(SchemaExtension):
-    """A document of several operations runs only the one `operationName` names (Strawberry
-    alone would run the first): without a name it is a request error, as the spec says."""
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        named = getattr(context, "_provided_operation_name", None)
-        if document is not None and named is None and context.result is None:
-            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
-            if operations > 1:
-                context.result = ExecutionResult(
-                    data=None,
-                    errors=[
-                        GraphQLError(
-                            f"Must provide operation name if query contains multiple operations "
-                            f"(this document has {operations}): set operationName",
-                            extensions={"code": "BAD_USER_INPUT"},
-                        )
-                    ],
-                )
-        yield
-
-
-def build_extensions(settings: Settings) -> list[ExtensionFactory]:
-    """Extension factories, in order; each is cheap (the caches live at module level).
-
-    MaxTokensLimiter comes before ParserCache: the cache is keyed on the parse options the
-    limiter sets. Validation rules, when added, must be classes built once, never per request.
-    """
-    extensions: list[ExtensionFactory] = [
-        partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-        partial(ParserCache, maxsize=settings.parser_cache_size),
-        partial(AddValidationRules, list(validation_rules(settings))),
-        partial(ValidationCache, maxsize=settings.validation_cache_size),
-        OperationNameRequired,
-        FreshnessExtension,
-    ]
-    if settings.production:
-        extensions.insert(2, DisableIntrospection)
-    return extensions
-
-
-def validation_rules(settings: Settings) -> tuple[type[ValidationRule], ...]:
-    """The document limits, each rule class built once so the validation cache keeps hitting.
-
-    A document may hold several operations (`operationName` picks the one to run); the limits
-    measure every one of them, and count the aliases of the whole document."""
-    return (
-        document_limits_rule(
-            max_depth=settings.max_depth,
-            max_aliases=settings.max_aliases,
-            max_cost=settings.max_cost,
-        ),
-    )
-
-
 def build_schema(
     settings: Settings | None = None, extra_extensions: Sequence[ExtensionFactory] = ()
 ) -> OrderGraphSchema:
@@ -149,7 +84,7 @@ def build_schema(
         config=StrawberryConfig(
             scalar_map=SCALAR_MAP, disable_field_suggestions=settings.production
         ),
-        extensions=[*build_extensions(settings), *extra_extensions],
+        extensions=[gate_factory(settings), *extra_extensions],
         execution_context_class=PlannedExecutionContext.configured(stats=plan_stats),
     )
     schema.plan_stats = plan_stats
@@ -161,4 +96,4 @@ def export_sdl(schema: strawberry.Schema | None = None) -> str:
     return (schema or build_schema()).as_str() + "\n"
 
 
-__all__ = ["OrderGraphSchema", "build_extensions", "build_schema", "export_sdl"]
+__all__ = ["OrderGraphSchema", "build_schema", "export_sdl"]

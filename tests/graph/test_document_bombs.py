@@ -15,7 +15,8 @@ from graphql import GraphQLSyntaxError, parse, specified_rules, validate
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from graph.api.schema import build_schema, validation_rules
+from graph.api.gate import validation_rules
+from graph.api.schema import build_schema
 from graph.settings import Settings
 from tests.support.graph import app_client, error_codes
 
