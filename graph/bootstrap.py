@@ -12,6 +12,7 @@ from domain.storage.sql import SqlEventStore
 from graph.ops.migrate import check, migrate
 from graph.settings import Settings
 from readmodels.feed import SharedOrderReads
+from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.runner.runner import ProjectionRunner
 
@@ -96,6 +97,8 @@ def bootstrap(
     if on_command is not None:
         bus.observe(on_command)
     query_bus = build_query_bus(read_db, runner)
+    order_views = runner.projection(OrderViewsProjection.name)
+    committed = order_views.committed if isinstance(order_views, OrderViewsProjection) else None
     return Container(
         settings=settings,
         db=db,
@@ -104,7 +107,7 @@ def bootstrap(
         bus=bus,
         runner=runner,
         query_bus=query_bus,
-        order_reads=SharedOrderReads(query_bus),
+        order_reads=SharedOrderReads(query_bus, committed=committed),
     )
 
 

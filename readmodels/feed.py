@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from domain.errors import OrderNotFound
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.queries import GetOrder
+from readmodels.readers.orders import order_from_row
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from types import TracebackType
 
     from readmodels.dto import Change, OrderView
+    from readmodels.projections.order_views import CommittedRows
     from readmodels.querybus import QueryBus
 
 
@@ -155,14 +157,23 @@ class SharedOrderReads:
     """One read of an order's view per committed change, shared by every subscriber to it:
     a change seen by 1,000 `orderUpdated` subscribers costs one query, not 1,000."""
 
-    def __init__(self, query_bus: QueryBus, size: int = 1024) -> None:
+    def __init__(
+        self, query_bus: QueryBus, size: int = 1024, committed: CommittedRows | None = None
+    ) -> None:
         self._query_bus = query_bus
         self._size = size
+        self._committed = committed
         self._reads: OrderedDict[tuple[str, int], asyncio.Future[OrderView | None]] = OrderedDict()
 
     async def current(self, order_id: str) -> OrderView | None:
         """The order's view as it is now (not shared)."""
         return await self._query_bus.ask(GetOrder(order_id=order_id))
+
+    def committed(self, order_id: str, position: int) -> OrderView | None:
+        """The order's view as the batch with its event at `position` committed it, when this
+        process wrote it and still holds the row (`committed`); None: read it instead."""
+        row = None if self._committed is None else self._committed.row(order_id, position)
+        return None if row is None else order_from_row(row)
 
     async def view(self, order_id: str, position: int) -> OrderView | None:
         """The order's view as read once the change at `position` was committed."""

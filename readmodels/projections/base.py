@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -40,6 +41,20 @@ class Batch(ABC):
     async def flush(self, conn: AsyncConnection) -> None:
         """Write the changed rows back."""
 
+    def committed(self) -> None:
+        """The transaction that flushed this batch has committed (by default nothing to do; a
+        projection may hand the rows it wrote to readers from here)."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What `Projection.apply` did: the orders it touched, and its batch, to be told when (and
+    only if) the transaction commits."""
+
+    touched: frozenset[str]
+    batch: Batch
+
 
 class Projection(ABC):
     """A read view: its tables (by base name), the events it handles and its batch logic."""
@@ -64,8 +79,8 @@ class Projection(ABC):
 
     async def apply(
         self, conn: AsyncConnection, tables: Tables, events: Sequence[RecordedEvent]
-    ) -> frozenset[str]:
-        """Apply handled events in order in `conn`'s transaction; return the orders touched."""
+    ) -> Written:
+        """Apply handled events in order in `conn`'s transaction."""
         batch = self.batch(tables)
         await batch.load(conn, events)
         for recorded in events:
@@ -74,7 +89,7 @@ class Projection(ABC):
             except Exception as error:
                 raise EventFailed(recorded.position, error) from error
         await batch.flush(conn)
-        return frozenset(recorded.stream_id for recorded in events)
+        return Written(frozenset(recorded.stream_id for recorded in events), batch)
 
 
-__all__ = ["Batch", "EventFailed", "Projection", "Tables"]
+__all__ = ["Batch", "EventFailed", "Projection", "Tables", "Written"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from domain.events import (
@@ -30,6 +31,28 @@ if TYPE_CHECKING:
     from domain.values import Address
 
 
+class CommittedRows:
+    """The order_view rows the last committed batches wrote, by (order id, position): a command
+    that asks for its order's view (`CommandResult.order`) takes the row its own batch wrote
+    instead of reading it back. Bounded: the oldest rows go first."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._rows: OrderedDict[tuple[str, int], Row] = OrderedDict()
+
+    def offer(self, rows: Iterable[Row]) -> None:
+        """Rows just committed (never changed afterwards: each batch loads its own)."""
+        kept = self._rows
+        for row in rows:
+            kept[(row["id"], row["position"])] = row
+        while len(kept) > self._size:
+            kept.popitem(last=False)
+
+    def row(self, order_id: str, position: int) -> Row | None:
+        """The order's row as committed with its event at `position`, if still held."""
+        return self._rows.get((order_id, position))
+
+
 class OrderViewsProjection(Projection):
     """Keeps `order_view`: what the `order` and `orders` fields read."""
 
@@ -38,22 +61,31 @@ class OrderViewsProjection(Projection):
     # (clients send it back as expectedVersion), even a type this projection shows nothing of.
     handles = frozenset(EVENT_TYPES.values())
 
+    def __init__(self) -> None:
+        self.committed = CommittedRows()
+
     def define(self, metadata: MetaData, suffix: str) -> Tables:
         return {"order_view": order_view_table(metadata, "order_view" + suffix)}
 
     def batch(self, tables: Tables) -> Batch:
-        return _OrderViewBatch(RowSet(tables["order_view"]))
+        return _OrderViewBatch(RowSet(tables["order_view"]), self.committed)
 
 
 class _OrderViewBatch(Batch):
-    def __init__(self, rows: RowSet) -> None:
+    def __init__(self, rows: RowSet, committed: CommittedRows) -> None:
         self.rows = rows
+        self._committed = committed
+        self._written: list[Row] = []
 
     async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
         await self.rows.load(conn, placed_before(events))
 
     async def flush(self, conn: AsyncConnection) -> None:
+        self._written = self.rows.changed()
         await self.rows.flush(conn)
+
+    def committed(self) -> None:
+        self._committed.offer(self._written)
 
     def apply(self, recorded: RecordedEvent) -> None:
         event = recorded.event
@@ -104,4 +136,4 @@ def _set_address(row: Row, address: Address) -> None:
     )
 
 
-__all__ = ["OrderViewsProjection"]
+__all__ = ["CommittedRows", "OrderViewsProjection"]

@@ -121,6 +121,11 @@ class RowSet:
         self._rows[key] = row
         return row
 
+    def changed(self) -> list[Row]:
+        """The rows the next `flush` writes: the new ones and the changed ones."""
+        rows = self._rows
+        return [rows[key] for key in self._new] + [rows[key] for key in self._dirty]
+
     async def flush(self, conn: AsyncConnection) -> None:
         """Insert the new rows and update the changed ones, each with one executemany."""
         if self.table.info.get(PLAIN_ROWS):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
@@ -14,8 +14,6 @@ from readmodels.readers.keyed import rows_by_key
 from readmodels.tables import order_view
 
 if TYPE_CHECKING:
-    from sqlalchemy import RowMapping
-
     from domain.storage.database import Database
     from readmodels.readers.answers import Answers
 
@@ -24,7 +22,7 @@ _STATUS = {status.value: status for status in OrderStatus}
 _ORDER_BY_ID = select(order_view).where(order_view.c.id == bindparam("id"))
 
 
-def order_from_row(row: RowMapping) -> OrderView:
+def order_from_row(row: Mapping[Any, Any]) -> OrderView:
     """The DTO for one `order_view` row."""
     return OrderView(
         id=row["id"],

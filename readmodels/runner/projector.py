@@ -23,16 +23,19 @@ if TYPE_CHECKING:
     from domain.ports import EventLog, RecordedEvent
     from domain.storage.database import Database
     from readmodels.feed import ChangeHub
+    from readmodels.projections.base import Batch
     from readmodels.runner.cluster import Cluster
     from readmodels.runner.slot import Slot
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Applied:
-    """What one batch did to one projection: the events it covered and the orders it touched."""
+    """What one batch did to one projection: the events it covered, the orders it touched and
+    the projection's batch (None when it handled none of the events)."""
 
     events: list[RecordedEvent]
     touched: frozenset[str]
+    batch: Batch | None
 
 
 class Projector:
@@ -71,16 +74,22 @@ class Projector:
         if events[0].position > checkpoint + 1 or not todo:
             slot.settle_at(checkpoint)
             return None
-        touched: frozenset[str] = frozenset()
+        written = None
         wanted = slot.projection.wanted(todo, slot.skipped)
         if wanted:
-            touched = await slot.projection.apply(conn, slot.tables, wanted)
+            written = await slot.projection.apply(conn, slot.tables, wanted)
+        touched = frozenset() if written is None else written.touched
         await save_checkpoint(conn, slot.name, todo[-1].position)
         await self._cluster.announce_batch(conn, slot.name, todo[-1].position, touched)
-        return Applied(events=todo, touched=touched)
+        return Applied(
+            events=todo, touched=touched, batch=None if written is None else written.batch
+        )
 
     def committed(self, slot: Slot, applied: Applied) -> None:
-        """After the commit: move the slot, wake waiters, publish the change, log the batch."""
+        """After the commit: hand the batch's rows on, move the slot, wake waiters, publish the
+        change, log the batch."""
+        if applied.batch is not None:
+            applied.batch.committed()
         slot.advance(applied.events[-1].position)
         if applied.touched:
             self._changes.publish(

@@ -300,6 +300,11 @@ class ProjectionRunner:
         head = self.log.committed.head
         return [slot.status(max(head, slot.position)) for slot in slots]
 
+    def projection(self, name: str) -> Projection | None:
+        """The projection called `name` that this runner runs, or None."""
+        slot = self._slots.get(name)
+        return None if slot is None else slot.projection
+
     def leading(self) -> list[str]:
         """The projections this process runs (the others it follows)."""
         return [slot.name for slot in self._slots.values() if slot.leading]

@@ -238,6 +238,7 @@ class PoisonedOrderViews(OrderViewsProjection):
     """order_views that raises on the event at `poison` while `poison` is set."""
 
     def __init__(self, poison: int | None) -> None:
+        super().__init__()
         self.poison = poison
 
     def batch(self, tables: Tables) -> Batch:
@@ -259,6 +260,9 @@ class _PoisonedBatch(Batch):
 
     async def flush(self, conn: AsyncConnection) -> None:
         await self.inner.flush(conn)
+
+    def committed(self) -> None:
+        self.inner.committed()
 
 
 if __name__ == "__main__":
