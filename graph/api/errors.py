@@ -123,7 +123,11 @@ def strip_suggestions(error: GraphQLError) -> None:
 def process_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
     """Code every error of one result (Strawberry's `process_errors` hook); in production,
     without suggestions."""
-    context = None if execution_context is None else execution_context.context
+    code_errors(errors, None if execution_context is None else execution_context.context)
+
+
+def code_errors(errors: list[GraphQLError], context: object) -> None:
+    """`process_errors` for the resolvers' `context` (the request's Context, or None)."""
     correlation_id = getattr(context, "correlation_id", None)
     production = bool(getattr(getattr(context, "settings", None), "production", False))
     for error in errors:
@@ -138,6 +142,7 @@ __all__ = [
     "REBUILD_IN_PROGRESS",
     "RebuildInProgress",
     "classify",
+    "code_errors",
     "process_errors",
     "strip_suggestions",
 ]

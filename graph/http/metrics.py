@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from domain.bus import CommandOutcome
     from domain.storage.sql import SqlEventStore
+    from graph.api.gate import PreparedOperations
     from graph.api.plans import PlanStats
     from readmodels.dto import BatchApplied
     from readmodels.runner.runner import ProjectionRunner
@@ -39,7 +40,12 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 class Metrics:
     """The service's metrics, in a registry of its own."""
 
-    def __init__(self, admin_secret: str | None = None, plans: PlanStats | None = None) -> None:
+    def __init__(
+        self,
+        admin_secret: str | None = None,
+        plans: PlanStats | None = None,
+        prepared: PreparedOperations | None = None,
+    ) -> None:
         # With a secret, only an admin's token may scrape.
         self._authority = None if admin_secret is None else TokenAuthority(admin_secret)
         self.registry = CollectorRegistry(auto_describe=True)
@@ -73,6 +79,8 @@ class Metrics:
         self.registry.register(self._state)
         if plans is not None:
             self.registry.register(_PlanCollector(plans))
+        if prepared is not None:
+            self.registry.register(_PreparedCollector(prepared))
 
     def bind(self, store: SqlEventStore, runner: ProjectionRunner) -> None:
         """Read the log's head and the projections' positions, lag and subscriptions from these."""
@@ -147,6 +155,24 @@ class _PlanCollector(Collector):
         for reason, count in snapshot["unplanned"].items():
             unplanned.add_metric([reason], count)
         yield from (planned, compiled, fallbacks, unplanned)
+
+
+class _PreparedCollector(Collector):
+    """How often a request found its operation prepared (no gate, no extension hooks)."""
+
+    def __init__(self, prepared: PreparedOperations) -> None:
+        self.prepared = prepared
+
+    def collect(self) -> Iterator[Metric]:
+        outcomes = CounterMetricFamily(
+            "ordergraph_prepared_operations",
+            "HTTP operations by whether they were found prepared (hit) or went through the "
+            "gate's parse and validation (miss: new, evicted, or another operationName).",
+            labels=["outcome"],
+        )
+        outcomes.add_metric(["hit"], self.prepared.hits)
+        outcomes.add_metric(["miss"], self.prepared.misses)
+        yield outcomes
 
 
 class _StateCollector(Collector):
