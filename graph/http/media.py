@@ -4,6 +4,7 @@ no `data` entry), else the legacy `application/json`, always 200 with `data`."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from starlette.responses import Response
@@ -12,9 +13,11 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 
 
+@lru_cache(maxsize=256)
 def answer_media_type(accept: str | None) -> str:
     """The media type to answer in: graphql-response+json when `accept` prefers it or
-    accepts it no less than application/json; application/json otherwise (no Accept too)."""
+    accepts it no less than application/json; application/json otherwise (no Accept too).
+    Clients send a handful of distinct Accept values; the bounded cache answers those."""
     weights: dict[str, float] = {}
     for part in (accept or "").split(","):
         kind, *params = (piece.strip() for piece in part.split(";"))

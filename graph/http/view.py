@@ -114,8 +114,9 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         """Not for a GET that names a persisted query by its hash (it has no `query`)."""
-        return "extensions" not in request.query_params and super().should_render_graphql_ide(
-            request
+        # Strawberry's check first: it is False at once for a POST (no query string parsed).
+        return super().should_render_graphql_ide(request) and (
+            "extensions" not in request.query_params
         )
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
