@@ -76,11 +76,10 @@ every 700 allocations are mostly wasted work; see docs/performance.md."""
 
 
 def tune_garbage_collector() -> None:
-    """Move everything start-up built (modules, schema, caches, pools) to the GC's permanent
-    generation, so that full collections scan only what requests allocate, and set
-    GC_THRESHOLDS."""
-    gc.collect()
-    gc.freeze()
+    """Set GC_THRESHOLDS. Not `gc.freeze()` after start-up as well: with it, the fuzz test's
+    server printed "Exception ignored in: <coroutine ... _async_resolver>" tracebacks (a
+    KeyError for `__import__`) as resolver coroutines were finalized; without it, none. Not
+    understood yet: docs/notes.md."""
     gc.set_threshold(*GC_THRESHOLDS)
 
 
@@ -99,12 +98,14 @@ def create_app(
     """The service as an ASGI app; `uvicorn graph.app:create_app --factory` serves it.
     `base_url` (http://host:port), when known, is logged with GraphiQL's and the live page's
     addresses once the service has started; `projections` replaces the service's own (tests);
-    `tune_gc` freezes what start-up built out of the cyclic GC's reach and makes its young
-    collections rarer (`ordergraph serve` does; a process that builds many apps should not)."""
+    `tune_gc` makes the cyclic GC's collections rarer (`ordergraph serve` does; a process that
+    builds many apps, such as the tests, keeps Python's defaults)."""
     settings = settings or _settings_from_env()
     runtime = Runtime()
     schema = build_schema(settings)
-    metrics = Metrics(admin_secret=settings.auth_secret, plans=schema.plan_stats)
+    metrics = Metrics(
+        admin_secret=settings.auth_secret, plans=schema.plan_stats, prepared=schema.prepared
+    )
     gql_app = GraphQLApp(schema, runtime, settings, metrics)
 
     @asynccontextmanager
