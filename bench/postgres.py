@@ -17,7 +17,7 @@ def _skipped(reason: str) -> list[Row]:
         name="postgres",
         product="create and get on PostgreSQL",
         baseline="raw routes on PostgreSQL",
-        target=">= 0.8 / >= 0.5",
+        target=">= 0.8 / >= 0.8",
     )
     row.notes.append(f"skipped: {reason}")
     return [row]
@@ -43,7 +43,7 @@ def postgres_rows(folder: Path, plan: Plan) -> tuple[list[Row], str | None]:
             before = log.stat().st_size
             create = rows.create("pg-create", 0.8)
             create.notes.append(batch_sizes(log, before))
-            rows_out = [create, rows.get(order_id, "pg-get", 0.5)]
+            rows_out = [create, rows.get(order_id, "pg-get", 0.8)]
         rows_out[0].notes.append(asyncio.run(_disk(pg.url(name))))
         return rows_out, version
     finally:
