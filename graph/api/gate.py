@@ -134,13 +134,17 @@ class PreparedOperations:
         self.hits = 0
         self.misses = 0
 
-    def find(self, query: str, operation_name: str | None) -> Prepared | None:
+    def find(
+        self, query: str, operation_name: str | None, *, count: bool = True
+    ) -> Prepared | None:
+        """The operation if the gate let it through before; counted as a hit or a miss unless
+        `count` is False (a look that another `find` will follow)."""
         key = (query, operation_name)
         found = self._entries.get(key)
         if found is None:
-            self.misses += 1
+            self.misses += count
         else:
-            self.hits += 1
+            self.hits += count
             self._entries.move_to_end(key)
         return found
 

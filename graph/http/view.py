@@ -5,6 +5,7 @@ parsing; and the Runtime that holds the running container for it."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -17,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.api.context import REQUEST_ID_HEADER, Context, Loaders, correlation_id_from
@@ -52,6 +54,9 @@ if TYPE_CHECKING:
     from readmodels.feed import ChangeHub
 
 log = logging.getLogger("ordergraph.app")
+
+POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+"""What a POST may run (Strawberry's `OperationType.from_http("POST")`)."""
 
 
 class Runtime:
@@ -96,6 +101,7 @@ class GraphQLApp(GraphQL[Context, None]):
             max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         )
         self._runtime = runtime
+        self._schema_planned = schema
         self._metrics = metrics
         self._graphiql = GraphiqlPage(settings)
         self._authority = (
@@ -103,6 +109,71 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self._persisted = PersistedQueries(settings.persisted_queries)
         self.live = live_delivery(schema, metrics, lambda: _hub(runtime))
+
+    async def run(  # type: ignore[override]
+        self,
+        request: Request | WebSocket,
+        context: Context | UnsetType = UNSET,
+        root_value: UnsetType | None = UNSET,
+    ) -> Response | WebSocket:
+        """A POST of JSON whose operation is prepared goes the short way (`_run_prepared`);
+        everything else, Strawberry's view."""
+        if isinstance(request, Request) and context is UNSET and root_value is UNSET:
+            response = await self._run_prepared(request)
+            if response is not None:
+                return response
+        return await super().run(request, context, root_value)  # type: ignore[arg-type]
+
+    async def _run_prepared(self, request: Request) -> Response | None:
+        """What Strawberry's view does for a POST of JSON (`{"query", "variables",
+        "operationName"}`, no `extensions`) whose operation the gate has let through before,
+        without its general steps (content-type parsing through `email.message`, the IDE and
+        streaming checks, the persisted-query lookup, the result-type checks). None (the view
+        answers, reading the cached body again) for anything else, an unparsable body
+        included: the view gives the error. Held to the view's bytes by
+        tests/graph/test_prepared_operations.py."""
+        headers = request.headers
+        content_type = headers.get("content-type", "")
+        if request.method != "POST" or not (
+            content_type == JSON or content_type.startswith(JSON + ";")
+        ):
+            return None
+        if not self._plain_accept(headers.get("accept", "")):
+            return None
+        try:
+            data = self.parse_json(await request.body())
+        except HTTPException:
+            return None
+        query, variables = data.get("query"), data.get("variables")
+        name = data.get("operationName")
+        if (
+            not isinstance(query, str)
+            or not (variables is None or isinstance(variables, dict))
+            or data.get("extensions") is not None
+        ):
+            return None
+        prepared = self._schema_planned.prepared.find(query, name, count=False)
+        if prepared is None or prepared.kind not in POST_OPERATIONS:
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        result = await self._schema_planned.execute(
+            query,
+            root_value=None,  # this view's get_root_value
+            variable_values=variables,
+            context_value=context,
+            operation_name=name,
+            allowed_operation_types=POST_OPERATIONS,
+        )
+        response_data = await self.process_result(request=request, result=result)
+        if result.errors:
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data=response_data, sub_response=sub_response)
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one view per app, a handful of values
+    def _plain_accept(self, accept: str) -> bool:
+        """Whether an Accept header asks for no streaming transport (multipart, SSE)."""
+        return self._get_stream_transport_from_headers({"accept": accept}) is None
 
     def encode_json(self, data: object) -> str:
         """Responses and WebSocket frames encoded by orjson (text, so frames stay text frames)."""

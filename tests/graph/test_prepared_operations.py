@@ -4,6 +4,7 @@ gives, errors, freshness report and refusals included."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -76,19 +77,27 @@ async def _hits(http: httpx.AsyncClient) -> int:
     return int(float(found.group(1)))
 
 
-@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        ("application/json", "application/json"),
+        ("application/graphql-response+json", "application/json; charset=utf-8"),
+        ("application/graphql-response+json, application/json;q=0.9", "application/json"),
+    ],
+)
 async def test_a_prepared_operation_answers_as_the_full_path_does(
-    sqlite_url: str, accept: str
+    sqlite_url: str, accept: str, content_type: str
 ) -> None:
-    headers = {"accept": accept}
+    headers = {"accept": accept, "content-type": content_type}
     async with app_client(sqlite_url) as client:
         created = await client.create_order()
         http = client.http
         for request in _requests(created["orderId"], created["position"]):
             refused = request.pop(REFUSED, False)
-            first = _answer(await http.post("/graphql", json=request, headers=headers))
+            body = json.dumps(request)
+            first = _answer(await http.post("/graphql", content=body, headers=headers))
             hits = await _hits(http)
-            again = _answer(await http.post("/graphql", json=request, headers=headers))
+            again = _answer(await http.post("/graphql", content=body, headers=headers))
             assert again == first, request
             assert (await _hits(http) == hits + 1) is not refused, (request, first)
 
@@ -105,6 +114,34 @@ async def test_what_the_gate_refuses_is_never_prepared(sqlite_url: str) -> None:
             assert answers[0] == answers[1]
             assert answers[0][0] >= 400 or b'"errors"' in answers[0][2]
         assert await _hits(http) == 0
+
+
+async def test_what_the_short_path_does_not_take_the_view_answers(sqlite_url: str) -> None:
+    """Bodies and headers outside the short path (_run_prepared) get the view's answer, also
+    for a prepared operation: streaming, other content types, extensions, bad JSON."""
+    typename = {"query": "{ __typename }"}
+    async with app_client(sqlite_url) as client:
+        http = client.http
+        assert (await http.post("/graphql", json=typename)).status_code == 200
+        hits = await _hits(http)
+        event_stream = await http.post(
+            "/graphql", json=typename, headers={"accept": "text/event-stream"}
+        )
+        assert event_stream.status_code == 200
+        with_extensions = await http.post("/graphql", json={**typename, "extensions": {}})
+        assert with_extensions.json() == {"data": {"__typename": "Query"}}
+        plain = await http.post(
+            "/graphql", content=json.dumps(typename), headers={"content-type": "text/plain"}
+        )
+        assert plain.status_code == 400
+        broken = await http.post(
+            "/graphql",
+            content=b'{"query": "{ __typename }"',
+            headers={"content-type": "application/json"},
+        )
+        assert broken.status_code == 400
+        # The view ran the two that reached execution, through the prepared operation.
+        assert await _hits(http) == hits + 2
 
 
 async def test_a_prepared_mutation_is_still_refused_over_get(sqlite_url: str) -> None:
