@@ -180,7 +180,7 @@ def bench_routes(app: Starlette) -> list[Route]:
 
 def build_bench_app(settings: Settings) -> BenchApp:
     """The production app of `settings`, and the bench routes outside its middleware."""
-    app = create_app(settings, tune_gc=True)  # as `ordergraph serve` builds it
+    app = create_app(settings)
     return BenchApp(app, Router(routes=bench_routes(app)))
 
 

@@ -4,7 +4,6 @@ around them, and the lifespan that builds and stops the container."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
@@ -69,37 +68,15 @@ def _settings_from_env() -> Settings:
     return settings
 
 
-GC_THRESHOLDS = (10_000, 20, 50)
-"""The cyclic GC's thresholds under `ordergraph serve` (Python's are 700, 10, 10): a request
-allocates thousands of objects, nearly all freed by reference counting, so young collections
-every 700 allocations are mostly wasted work; see docs/performance.md."""
-
-
-def tune_garbage_collector() -> None:
-    """Set GC_THRESHOLDS. Not `gc.freeze()` after start-up as well: with it, the fuzz test's
-    server printed "Exception ignored in: <coroutine ... _async_resolver>" tracebacks (a
-    KeyError for `__import__`) as resolver coroutines were finalized; without it, none. Not
-    understood yet: docs/notes.md."""
-    gc.set_threshold(*GC_THRESHOLDS)
-
-
-def create_served_app() -> Starlette:
-    """`create_app` as `ordergraph serve --workers N` builds it in each worker process."""
-    return create_app(tune_gc=True)
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     base_url: str | None = None,
     projections: Sequence[Projection] | None = None,
-    tune_gc: bool = False,
 ) -> Starlette:
     """The service as an ASGI app; `uvicorn graph.app:create_app --factory` serves it.
     `base_url` (http://host:port), when known, is logged with GraphiQL's and the live page's
-    addresses once the service has started; `projections` replaces the service's own (tests);
-    `tune_gc` makes the cyclic GC's collections rarer (`ordergraph serve` does; a process that
-    builds many apps, such as the tests, keeps Python's defaults)."""
+    addresses once the service has started; `projections` replaces the service's own (tests)."""
     settings = settings or _settings_from_env()
     runtime = Runtime()
     schema = build_schema(settings)
@@ -123,8 +100,6 @@ def create_app(
             raise
         runtime.set(container)
         metrics.bind(container.store, container.runner)
-        if tune_gc:
-            tune_garbage_collector()
         # Tells `ordergraph status` that a server runs the projections (SQLite).
         serving = ServingMark(settings.database_url).__enter__()
         log.info("ordergraph started on %s", container.db.dialect)
@@ -202,4 +177,4 @@ def create_app(
     return app
 
 
-__all__ = ["GC_THRESHOLDS", "create_app", "create_served_app", "tune_garbage_collector"]
+__all__ = ["create_app"]
