@@ -75,7 +75,7 @@ def test_the_parser_cache_hands_back_one_document_per_query_text() -> None:
     # The plan cache keys on the DocumentNode's identity (graph/api/plans/cache.py): every
     # request's gate shares its schema's caches.
     factory = build_graph_schema(Settings()).extensions[0]
-    first, second = factory(), factory()  # type: ignore[operator]
+    first, second = factory(), factory()
     assert isinstance(first, OperationGate)
     assert isinstance(second, OperationGate)
     document = first.parse("{ __typename }", max_tokens=2_000)
