@@ -42,11 +42,11 @@ from bench.workloads import GET, LIST
 from domain.commands import CreateOrder
 from domain.values import Address, OrderLine
 from graph.api.context import Context, Loaders
-from graph.api.plans import PlannedExecutionContext
+from graph.api.identity import DEVELOPMENT_PRINCIPAL
 from graph.api.schema import OrderGraphSchema, build_schema
 from graph.bootstrap import Container, bootstrap
-from graph.http.auth import DEVELOPMENT_PRINCIPAL
-from graph.http.metrics import Metrics
+from graph.observe.metrics import Metrics
+from graph.pipeline.plans import PlannedExecutionContext
 from graph.settings import Settings
 from readmodels.dto import OrderPage, OrderView
 from readmodels.queries import GetOrder, ListOrders

@@ -1,12 +1,12 @@
-"""The ASGI app: /graphql (the view in graph/http/view.py), /healthz, /metrics, /, the guards
-around them, and the lifespan that builds and stops the container."""
+"""The ASGI app: /graphql (graph/http/endpoint.py), /healthz, /metrics, /, the guards around
+them, and the lifespan that builds and stops the container."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -18,19 +18,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
 
-from graph.api.schema import build_schema, export_sdl
-from graph.bootstrap import bootstrap
+from graph.api.context import Services
+from graph.api.schema import build_schema, export_sdl, graphql_schema
+from graph.bootstrap import Container, bootstrap
+from graph.http.auth import TokenAuthority
+from graph.http.endpoint import GraphQLEndpoint
 from graph.http.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
-from graph.http.metrics import Metrics
-from graph.http.pages import page_routes
+from graph.http.metrics_route import MetricsRoute
+from graph.http.pages import GraphiqlPage, page_routes
+from graph.http.persisted import PersistedQueries
 from graph.http.request_log import RequestLog, configure_logging
 from graph.http.startup import OneLineStartupErrors
-from graph.http.view import GraphQLApp, Runtime
+from graph.observe.live_metrics import live_delivery
+from graph.observe.metrics import Metrics
 from graph.ops.preflight import StartupError, check_sqlite, where
 from graph.ops.status import ServingMark
+from graph.pipeline.plans import PlanStats
+from graph.pipeline.prepare import Preparer
+from graph.pipeline.run import Runner
 from graph.settings import Settings, SettingsError, unknown_variables
 
 if TYPE_CHECKING:
+    from readmodels.feed import ChangeHub
     from readmodels.projections.base import Projection
 
 log = logging.getLogger("ordergraph.app")
@@ -68,6 +77,42 @@ def _settings_from_env() -> Settings:
     return settings
 
 
+class Runtime:
+    """Holds the container, and the services resolvers share, while the lifespan runs (and
+    after: requests that arrive once it has stopped meet a stopped bus, never a missing one)."""
+
+    def __init__(self) -> None:
+        self._container: Container | None = None
+        self._services: Services | None = None
+
+    @property
+    def container(self) -> Container:
+        if self._container is None:
+            raise RuntimeError("the service is not started (the ASGI lifespan has not run)")
+        return self._container
+
+    @property
+    def started(self) -> bool:
+        return self._container is not None
+
+    def services(self) -> Services | None:
+        return self._services
+
+    def hub(self) -> ChangeHub | None:
+        return None if self._container is None else self._container.runner.changes
+
+    def set(self, container: Container, on_wait: Callable[[bool], None]) -> None:
+        self._container = container
+        self._services = Services(
+            command_bus=container.bus,
+            query_bus=container.query_bus,
+            runner=container.runner,
+            settings=container.settings,
+            order_reads=container.order_reads,
+            on_wait=on_wait,
+        )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -79,11 +124,23 @@ def create_app(
     addresses once the service has started; `projections` replaces the service's own (tests)."""
     settings = settings or _settings_from_env()
     runtime = Runtime()
-    schema = build_schema(settings)
-    metrics = Metrics(
-        admin_secret=settings.auth_secret, plans=schema.plan_stats, prepared=schema.prepared
+    strawberry_schema = build_schema(production=settings.production)
+    schema = graphql_schema(strawberry_schema)
+    plan_stats = PlanStats()
+    preparer = Preparer(schema, settings, plan_stats)
+    runner = Runner(schema, production=settings.production)
+    metrics = Metrics(plans=plan_stats, prepared=preparer.cache)
+    authority = None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
+    endpoint = GraphQLEndpoint(
+        preparer=preparer,
+        runner=runner,
+        services=runtime.services,
+        authority=authority,
+        persisted=PersistedQueries(settings.persisted_queries),
+        graphiql=GraphiqlPage(settings) if settings.graphiql and not settings.production else None,
+        shared=live_delivery(runner, metrics, runtime.hub),
+        settings=settings,
     )
-    gql_app = GraphQLApp(schema, runtime, settings, metrics)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -98,7 +155,7 @@ def create_app(
         except BaseException:
             await container.stop()
             raise
-        runtime.set(container)
+        runtime.set(container, metrics.observe_wait)
         metrics.bind(container.store, container.runner)
         # Tells `ordergraph status` that a server runs the projections (SQLite).
         serving = ServingMark(settings.database_url).__enter__()
@@ -110,6 +167,7 @@ def create_app(
             yield
         finally:
             metrics.unbind()
+            preparer.close()
             try:
                 await container.stop()
             finally:
@@ -153,7 +211,7 @@ def create_app(
     ]
     sdl_routes = []
     if settings.serves_sdl:
-        sdl = export_sdl(schema)
+        sdl = export_sdl(strawberry_schema)
 
         async def schema_sdl(_request: Request) -> PlainTextResponse:
             return PlainTextResponse(sdl)
@@ -161,11 +219,11 @@ def create_app(
         sdl_routes.append(Route("/graphql/schema.graphql", schema_sdl, methods=["GET"]))
     app = Starlette(
         routes=[
-            Route("/graphql", gql_app, methods=["GET", "POST"]),
+            Route("/graphql", endpoint),
             *sdl_routes,
-            WebSocketRoute("/graphql", gql_app),
+            WebSocketRoute("/graphql", endpoint),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", metrics.endpoint, methods=["GET"]),
+            Route("/metrics", MetricsRoute(metrics, authority).respond, methods=["GET"]),
             *page_routes(settings),
         ],
         middleware=guards,

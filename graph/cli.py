@@ -18,7 +18,8 @@ from typing import NoReturn
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from domain.storage.database import Database, DatabaseUrlError
-from graph.http.auth import Role, TokenAuthority, is_loopback
+from graph.api.identity import Role
+from graph.http.auth import TokenAuthority, is_loopback
 from graph.http.request_log import LOG_FORMATS, configure_logging
 from graph.ops.migrate import SchemaMismatch
 from graph.ops.preflight import StartupError, check_port, check_sqlite, describe

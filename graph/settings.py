@@ -27,8 +27,11 @@ class Settings:
     default_wait_ms: int = 5_000
     max_wait_ms: int = 10_000
     max_tokens: int = 2_000
-    parser_cache_size: int = 1_000
-    validation_cache_size: int = 1_000
+    # A document's size in bytes (the body limit applies too, on every transport).
+    max_document_bytes: int = 100_000
+    # The one cache of prepared operations: entries, and the bytes they are estimated to hold.
+    prepared_cache_size: int = 1_000
+    prepared_cache_bytes: int = 64_000_000
     graphiql: bool = True
     # Upgrade the database schema on start; when off, refuse to start on an unmigrated one.
     migrate_on_start: bool = True
@@ -107,8 +110,9 @@ class Settings:
             raise SettingsError(f"{ENV_PREFIX}PERSISTED_QUERIES must be 0 (off) or more")
         for name in (
             "max_tokens",
-            "parser_cache_size",
-            "validation_cache_size",
+            "max_document_bytes",
+            "prepared_cache_size",
+            "prepared_cache_bytes",
             "max_depth",
             "max_aliases",
             "max_cost",
@@ -154,8 +158,9 @@ class Settings:
             default_wait_ms=number("DEFAULT_WAIT_MS", 5_000),
             max_wait_ms=number("MAX_WAIT_MS", 10_000),
             max_tokens=number("MAX_TOKENS", 2_000),
-            parser_cache_size=number("PARSER_CACHE_SIZE", 1_000),
-            validation_cache_size=number("VALIDATION_CACHE_SIZE", 1_000),
+            max_document_bytes=number("MAX_DOCUMENT_BYTES", defaults.max_document_bytes),
+            prepared_cache_size=number("PREPARED_CACHE_SIZE", defaults.prepared_cache_size),
+            prepared_cache_bytes=number("PREPARED_CACHE_BYTES", defaults.prepared_cache_bytes),
             graphiql=flag("GRAPHIQL", True),
             migrate_on_start=flag("MIGRATE_ON_START", True),
             auth_secret=env.get(ENV_PREFIX + "AUTH_SECRET") or None,

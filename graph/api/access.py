@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from domain.errors import Forbidden
 from domain.rules import check_id
-from graph.http.auth import AuthenticationError, Principal, Role
+from graph.api.identity import AuthenticationError, Principal, Role
 
 if TYPE_CHECKING:
     from graph.api.context import Info

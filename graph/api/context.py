@@ -5,23 +5,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
 from graph.api.freshness import FreshnessLog
-from graph.http.auth import Principal
+from graph.api.identity import Principal
 from readmodels.dto import CustomerView, OrderPage
 from readmodels.queries import GetCustomers, ListOrders, ListOrdersBatch
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
-    from starlette.responses import Response
-    from starlette.websockets import WebSocket
+    from collections.abc import Callable
 
     from domain.bus import CommandBus
-    from graph.http.metrics import Metrics
     from graph.settings import Settings
     from readmodels.feed import SharedOrderReads
     from readmodels.querybus import QueryBus
@@ -63,25 +60,59 @@ def _no_orders_yet(customer_id: str) -> CustomerView:
     return CustomerView(id=customer_id, order_count=0, total_spent=Decimal(0), last_order_at=None)
 
 
-@dataclass(kw_only=True, slots=True)
-class Context:
-    """What a resolver may use: the buses, the runner, settings, loaders and request facts."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Services:
+    """What every request's resolvers share: the buses, the runner and settings (built once,
+    by the app, from the running container), and where a freshness wait is reported (the
+    metrics: `on_wait(stale)`)."""
 
     command_bus: CommandBus
     query_bus: QueryBus
     runner: ProjectionRunner
     settings: Settings
-    metrics: Metrics
     order_reads: SharedOrderReads
+    on_wait: Callable[[bool], None]
+
+
+@dataclass(kw_only=True, slots=True)
+class Context:
+    """What a resolver may use: the shared services, the caller, and this request's facts."""
+
+    services: Services
     correlation_id: str
-    loaders: Loaders
-    request: Request | WebSocket | None = None
-    response: Response | WebSocket | None = None
-    freshness: FreshnessLog = field(default_factory=FreshnessLog)
-    connection_params: dict[str, Any] | None = None
     # The authenticated caller, or None with the reason in `auth_error`.
     principal: Principal | None = None
     auth_error: str | None = None
+    freshness: FreshnessLog = field(default_factory=FreshnessLog)
+    _loaders: Loaders | None = None
+
+    @property
+    def command_bus(self) -> CommandBus:
+        return self.services.command_bus
+
+    @property
+    def query_bus(self) -> QueryBus:
+        return self.services.query_bus
+
+    @property
+    def runner(self) -> ProjectionRunner:
+        return self.services.runner
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def order_reads(self) -> SharedOrderReads:
+        return self.services.order_reads
+
+    @property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders, made on first use (most requests use none)."""
+        loaders = self._loaders
+        if loaders is None:
+            loaders = self._loaders = Loaders.build(self.services.query_bus)
+        return loaders
 
 
 def correlation_id_from(header: str | None) -> str:
@@ -103,6 +134,7 @@ __all__ = [
     "Context",
     "Info",
     "Loaders",
+    "Services",
     "correlation_id_from",
     "given",
 ]

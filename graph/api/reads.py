@@ -23,7 +23,7 @@ async def wait_for_projections(
     if min_position is None:
         return
     result = await context.runner.wait_for(names, min_position, timeout)
-    context.metrics.freshness_waits.labels("stale" if result.stale else "fresh").inc()
+    context.services.on_wait(result.stale)
     context.freshness.record(result)
 
 

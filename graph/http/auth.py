@@ -10,11 +10,11 @@ import hashlib
 import ipaddress
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 import jwt
+
+from graph.api.identity import AuthenticationError, Principal, Role
 
 ALGORITHM = "HS256"
 ISSUER = "ordergraph"
@@ -23,46 +23,12 @@ MIN_SECRET_BYTES = 32
 VERIFIED_CACHE_SIZE = 4096
 
 
-class Role(StrEnum):
-    CUSTOMER = "customer"
-    STAFF = "staff"
-    ADMIN = "admin"
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Principal:
-    """The authenticated caller."""
-
-    subject: str
-    role: Role
-    # When the credentials stop being valid (POSIX seconds); None: never (development mode).
-    # Not part of who the caller is.
-    expires_at: float | None = field(default=None, compare=False)
-
-    @property
-    def is_staff(self) -> bool:
-        """Staff and admins see and handle every order."""
-        return self.role in (Role.STAFF, Role.ADMIN)
-
-    @property
-    def acting_customer(self) -> str | None:
-        """The customer this caller acts for, or None for staff and admins."""
-        return None if self.is_staff else self.subject
-
-
 _ROLES = frozenset(role.value for role in Role)
 
 
 def _expiry(exp: object) -> float | None:
     """The `exp` claim PyJWT has already checked to be a number."""
     return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
-
-
-DEVELOPMENT_PRINCIPAL = Principal(subject="development", role=Role.ADMIN)
-
-
-class AuthenticationError(Exception):
-    """No valid credentials: the request is UNAUTHENTICATED."""
 
 
 class TokenAuthority:
@@ -152,11 +118,4 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-__all__ = [
-    "DEVELOPMENT_PRINCIPAL",
-    "AuthenticationError",
-    "Principal",
-    "Role",
-    "TokenAuthority",
-    "is_loopback",
-]
+__all__ = ["TokenAuthority", "is_loopback"]

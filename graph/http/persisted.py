@@ -76,7 +76,7 @@ class PersistedQueries:
                 raise PersistedQueryError("PersistedQueryNotFound", PERSISTED_QUERY_NOT_FOUND)
             self._documents.move_to_end(digest)
             return Resolved(known)
-        if hashlib.sha256(query.encode()).hexdigest() != digest:
+        if hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest() != digest:
             raise PersistedQueryError("provided sha does not match query", "BAD_USER_INPUT")
         return Resolved(query, remember=digest)
 

@@ -1,7 +1,7 @@
 """The steps every mutation shares: the command's envelope, its dispatch, and its result.
 
 Domain errors raised by the bus reach the client through the one mapping in
-`graph/api/errors.py`; the bus's observer counts each command's outcome for the metrics.
+`graph/pipeline/errors.py`; the bus's observer counts each command's outcome for the metrics.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from graph.api.types import CommandResult
 if TYPE_CHECKING:
     from domain.commands import Command
     from graph.api.context import Info
-    from graph.http.auth import Role
+    from graph.api.identity import Role
 
 
 class Envelope(TypedDict):

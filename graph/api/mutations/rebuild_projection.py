@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from graph.api.access import ADMIN, require
 from graph.api.context import Info
-from graph.api.errors import RebuildInProgress
 from graph.api.freshness import require_projection_name
 from graph.api.types import Projection
+
+
+class RebuildInProgress(Exception):
+    """A projection is already being rebuilt (here or by another process):
+    REBUILD_IN_PROGRESS (graph/pipeline/errors.py)."""
+
 
 REBUILD_PROJECTION_DESCRIPTION = (
     "Clears one projection's views and replays the whole log into it; "
@@ -29,4 +34,4 @@ async def rebuild_projection(info: Info, name: str) -> Projection:
     return Projection.from_dto(status)
 
 
-__all__ = ["REBUILD_PROJECTION_DESCRIPTION", "rebuild_projection"]
+__all__ = ["REBUILD_PROJECTION_DESCRIPTION", "RebuildInProgress", "rebuild_projection"]

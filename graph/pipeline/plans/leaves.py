@@ -26,7 +26,7 @@ from graphql import (
     Undefined,
 )
 
-from graph.api.plans.stats import FallbackReason, PlanFallback
+from graph.pipeline.plans.stats import FallbackReason, PlanFallback
 
 Serializer = Callable[[Any], Any]
 

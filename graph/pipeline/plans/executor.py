@@ -19,23 +19,16 @@ to the smallest object that really needs graphql-core, and the others are still 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from graphql import GraphQLError, GraphQLObjectType, Undefined
+from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph.api.plans.cache import OperationPlans, Outcomes, PlanCache
-from graph.api.plans.compiler import ObjectPlan, PlanOrReason, Unplannable
-from graph.api.plans.stats import FallbackReason, PlanFallback, PlanStats, UnplannedReason
-
-DEFAULT_STATS = PlanStats()
-"""The counters of `PlannedExecutionContext` itself (subclasses from `configured` have theirs)."""
-
-
-def _probe(*_args: Any, **_kwargs: Any) -> None:  # pragma: no cover - never called
-    """A resolver that resolver middleware would wrap (used to detect middleware)."""
+from graph.pipeline.plans.compiler import ObjectPlan, PlanOrReason, Unplannable
+from graph.pipeline.plans.operation import OperationPlans, Outcomes
+from graph.pipeline.plans.stats import FallbackReason, PlanFallback, PlanStats, UnplannedReason
 
 
 def fallback_reason(error: Exception) -> FallbackReason:
@@ -49,47 +42,30 @@ def fallback_reason(error: Exception) -> FallbackReason:
     return FallbackReason.UNEXPECTED_ERROR
 
 
-class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's graphql-core execution context, completing objects from compiled plans.
+class PlannedExecutionContext(Executor[Any]):
+    """graphql-core's executor, completing objects from the compiled plans of one operation.
 
-    Pass it as `strawberry.Schema(..., execution_context_class=PlannedExecutionContext)`.
-    The class's `plan_stats` and `plan_cache` are shared by every request; `configured()`
-    makes a subclass with its own (a schema per test, another cache size).
+    Built by the pipeline's `Execution` (graph/pipeline/execution.py) for whatever its own
+    steps leave to graphql-core, with the prepared operation's `OperationPlans` (`plans=`, a
+    keyword graphql-core's `Executor.build` passes through) and the outcomes of the request's
+    `@include`/`@skip` conditions when they are already known (`outcomes=`).
     """
 
-    plan_stats: ClassVar[PlanStats] = DEFAULT_STATS
-    plan_cache: ClassVar[PlanCache] = PlanCache(DEFAULT_STATS)
-
-    @classmethod
-    def configured(
-        cls,
-        *,
-        stats: PlanStats | None = None,
-        max_operations: int | None = None,
-        max_plans_per_operation: int | None = None,
-    ) -> type[PlannedExecutionContext]:
-        """A subclass with its own counters (`stats`, new when omitted) and plan cache."""
-        stats = stats or PlanStats()
-        cache = PlanCache(stats)
-        if max_operations is not None:
-            cache.max_operations = max_operations
-        if max_plans_per_operation is not None:
-            cache.max_plans_per_operation = max_plans_per_operation
-        attributes = {"plan_stats": stats, "plan_cache": cache}
-        return type(cls.__name__, (cls,), attributes)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, plans: OperationPlans, outcomes: Outcomes | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        manager = self.middleware_manager
-        self._plans_enabled = manager is None or manager.get_field_resolver(_probe) is _probe
+        self.plans = plans
+        self.plan_stats: PlanStats = plans.stats
+        self._plans_enabled = True
+        self._known_outcomes = outcomes
         self._reset_request_state()
 
     def _reset_request_state(self) -> None:
         # This request's plans by the identity of graphql-core's field lists (each kept alive
         # beside its plan, so that its id cannot be reused during the request).
         self._plan_memo: dict[int, tuple[list[FieldDetails], PlanOrReason]] = {}
-        self._operation_plans: OperationPlans | None = None
-        self._outcomes: Outcomes | None = None
+        self._outcomes: Outcomes | None = self._known_outcomes
         self._replaying = 0
         self._counted_disabled = False
 
@@ -202,17 +178,11 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self, return_type: GraphQLObjectType, field_details_list: Sequence[FieldDetails]
     ) -> PlanOrReason | None:
         if not self._plans_enabled:
-            self._count_disabled(FallbackReason.MIDDLEWARE)
             return None
         for details in field_details_list:
             if details.defer_usage is not None or details.fragment_variable_values is not None:
                 return Unplannable(UnplannedReason.INCREMENTAL, return_type.name)
-        operation_plans = self._operation_plans
-        if operation_plans is None:
-            operation_plans = self.plan_cache.operation(
-                self.schema, self.operation, self.fragment_definitions
-            )
-            self._operation_plans = operation_plans
+        operation_plans = self.plans
         outcomes = self._outcomes
         if outcomes is None:
             try:
@@ -231,4 +201,4 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.plan_stats.fallbacks[reason] += 1
 
 
-__all__ = ["DEFAULT_STATS", "PlannedExecutionContext", "fallback_reason"]
+__all__ = ["PlannedExecutionContext", "fallback_reason"]

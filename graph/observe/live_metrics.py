@@ -1,5 +1,5 @@
 """The live delivery's counters in /metrics (registered into the service's registry by
-`live_delivery`, so graph/http/metrics.py needs no change)."""
+`live_delivery`, so graph/observe/metrics.py needs no change)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from graph.api.live.shared import LiveStats, SharedExecutions
+from graph.pipeline.live import LiveStats, SharedExecutions
 from readmodels.live.orders import followers_of
 
 if TYPE_CHECKING:
     from prometheus_client import Metric
 
-    from graph.api.schema import OrderGraphSchema
-    from graph.http.metrics import Metrics
+    from graph.observe.metrics import Metrics
+    from graph.pipeline.run import Runner
     from readmodels.feed import ChangeHub
 
 
@@ -84,10 +84,10 @@ class LiveCollector(Collector):
 
 
 def live_delivery(
-    schema: OrderGraphSchema, metrics: Metrics, hub: Callable[[], ChangeHub | None]
+    runner: Runner, metrics: Metrics, hub: Callable[[], ChangeHub | None]
 ) -> SharedExecutions:
-    """The view's shared executions, their counters registered in `metrics`."""
-    shared = SharedExecutions(schema)
+    """The app's shared executions, their counters registered in `metrics`."""
+    shared = SharedExecutions(runner)
     metrics.registry.register(LiveCollector(shared.stats, hub))
     return shared
 

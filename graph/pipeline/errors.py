@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from graphql import GraphQLError
 from graphql.validation.validate import ValidationAbortedError
-from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from domain.errors import DomainError, ValidationFailed
-from graph.api.limits import ABORTED_MESSAGE
-from graph.http.auth import AuthenticationError
-
-if TYPE_CHECKING:
-    from strawberry.types import ExecutionContext
+from graph.api.identity import AuthenticationError
+from graph.api.mutations.rebuild_projection import RebuildInProgress
+from graph.pipeline.limits import ABORTED_MESSAGE
 
 log = logging.getLogger("ordergraph.graph")
 
@@ -40,10 +37,6 @@ INTERNAL_MESSAGE = "Internal server error"
 # graphql-core's `did_you_mean`: " Did you mean 'a', 'b', or the enum value 'c'?".
 _SUGGESTION = re.compile(r" Did you mean (?:[a-z ]+ )?'[^']*'(?:,? (?:or )?'[^']*')*\?")
 _MAX_ECHO_CHARS = 200
-
-
-class RebuildInProgress(Exception):
-    """A projection is already being rebuilt (here or by another process)."""
 
 
 def _root_cause(error: GraphQLError) -> BaseException | None:
@@ -64,10 +57,6 @@ def classify(error: GraphQLError, correlation_id: str | None) -> None:
         extensions["code"] = QUERY_TOO_COMPLEX
         if error.message == "Validation aborted.":  # the field-merging budget ran out
             error.message = ABORTED_MESSAGE
-    elif isinstance(cause, CannotGetOperationTypeError):
-        extensions["code"] = BAD_USER_INPUT
-        error.message = _unknown_operation(cause.operation_name)
-        error.original_error = None
     elif error.path is None and error.nodes and isinstance(cause, ValueError | ArithmeticError):
         # A scalar could not convert a literal of the document at all (int() of 5,000 digits);
         # without a node in the document it is no client's doing.
@@ -101,13 +90,6 @@ def classify(error: GraphQLError, correlation_id: str | None) -> None:
     error.extensions = extensions
 
 
-def _unknown_operation(name: str | None) -> str:
-    if name is None:
-        return "The document has no operation to run"
-    shown = name[:_MAX_ECHO_CHARS].encode("utf-8", "backslashreplace").decode()
-    return f"The document defines no operation named {shown!r} (operationName)"
-
-
 def _coercion_message(message: str) -> str:
     """graphql-core's "Expected value of type 'Int', but encountered error '...'; found: ...",
     without the Python exception's text and the (possibly huge) literal."""
@@ -118,12 +100,6 @@ def _coercion_message(message: str) -> str:
 def strip_suggestions(error: GraphQLError) -> None:
     """Drop every "Did you mean ...?" from `error`'s message."""
     error.message = _SUGGESTION.sub("", error.message)
-
-
-def process_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
-    """Code every error of one result (Strawberry's `process_errors` hook); in production,
-    without suggestions."""
-    code_errors(errors, None if execution_context is None else execution_context.context)
 
 
 def code_errors(errors: list[GraphQLError], context: object) -> None:
@@ -140,9 +116,7 @@ __all__ = [
     "BAD_USER_INPUT",
     "INTERNAL_SERVER_ERROR",
     "REBUILD_IN_PROGRESS",
-    "RebuildInProgress",
     "classify",
     "code_errors",
-    "process_errors",
     "strip_suggestions",
 ]

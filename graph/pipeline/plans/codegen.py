@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graph.api.plans.leaves import Serializer
-from graph.api.plans.stats import FallbackReason, PlanFallback
+from graph.pipeline.plans.leaves import Serializer
+from graph.pipeline.plans.stats import FallbackReason, PlanFallback
 
 _EXACT_NAMES = {str: "str", bool: "bool", int: "int"}
 

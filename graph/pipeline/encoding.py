@@ -13,11 +13,32 @@ as the view's `encode_json` (one override in `GraphQLApp`) for HTTP and WebSocke
 from __future__ import annotations
 
 import json
+from typing import Any
 
 try:
     import orjson
 except ImportError:  # pragma: no cover - without orjson, Strawberry's own encoding
     orjson = None  # type: ignore[assignment]
+
+
+def decode_json(data: bytes | str) -> Any:
+    """JSON text decoded by orjson; what orjson refuses but JSON allows (an integer beyond 64
+    bits, a lone surrogate escape such as "\\ud800") by the standard library, without NaN or
+    Infinity. ValueError for what neither reads (bad syntax or UTF-8, thousands of digits,
+    deep nesting). A lone surrogate is then refused by the rule that reads it, as bad input."""
+    if orjson is not None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    try:
+        return json.loads(data, parse_constant=_refuse_constant)
+    except RecursionError as error:
+        raise ValueError("JSON nested too deeply") from error
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def encode_json_bytes(data: object) -> bytes:
@@ -40,4 +61,4 @@ def encode_json_text(data: object) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-__all__ = ["encode_json_bytes", "encode_json_text"]
+__all__ = ["decode_json", "encode_json_bytes", "encode_json_text"]

@@ -50,9 +50,9 @@ from graphql.execution.collect_fields import FieldDetails
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-from graph.api.plans.codegen import FieldSpec, object_runner
-from graph.api.plans.leaves import leaf_serializer
-from graph.api.plans.stats import FallbackReason, PlanFallback, UnplannedReason
+from graph.pipeline.plans.codegen import FieldSpec, object_runner
+from graph.pipeline.plans.leaves import leaf_serializer
+from graph.pipeline.plans.stats import FallbackReason, PlanFallback, UnplannedReason
 
 Completer: TypeAlias = Callable[[Any], Any]
 """A type's completion: the value a getter returned in, its completed value out."""
@@ -116,8 +116,19 @@ class Compiler:
 
     def compile_object(self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]) -> PlanOrReason:
         """The plan of `nodes`' merged sub-selections on `type_`, or why there is none."""
+        return self._compile(type_, [node.selection_set for node in nodes if node.selection_set])
+
+    def compile_selection(
+        self, type_: GraphQLObjectType, selection_set: SelectionSetNode
+    ) -> PlanOrReason:
+        """The plan of one selection set on `type_` (an operation's, on its root type)."""
+        return self._compile(type_, [selection_set])
+
+    def _compile(
+        self, type_: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode]
+    ) -> PlanOrReason:
         try:
-            grouped = self.collect(type_, nodes)
+            grouped = self.collect(type_, selection_sets)
             specs = tuple(
                 self.field_spec(type_, key, field_nodes) for key, field_nodes in grouped.items()
             )
@@ -134,14 +145,13 @@ class Compiler:
     # -- grouping, as graphql-core's collect_fields.visit_selection_sets does it ---------------
 
     def collect(
-        self, runtime_type: GraphQLObjectType, nodes: Sequence[FieldNode]
+        self, runtime_type: GraphQLObjectType, selection_sets: Sequence[SelectionSetNode]
     ) -> dict[str, list[FieldNode]]:
-        """The sub-selections of `nodes` grouped by response key, in first-seen order."""
+        """The selections of `selection_sets` grouped by response key, in first-seen order."""
         grouped: dict[str, list[FieldNode]] = {}
         visited: set[str] = set()
-        for node in nodes:
-            if node.selection_set:
-                self._visit(runtime_type, node.selection_set, grouped, visited)
+        for selection_set in selection_sets:
+            self._visit(runtime_type, selection_set, grouped, visited)
         return grouped
 
     def _visit(

@@ -32,9 +32,6 @@ class FallbackReason(StrEnum):
     """A list field's value is not a list or tuple, or a value is an exception or Undefined."""
     UNEXPECTED_ERROR = "unexpected_error"
     """Anything else that raised while the plan ran."""
-    MIDDLEWARE = "middleware"
-    """Resolver middleware (a schema extension with a `resolve` hook) is active: the request
-    runs on graphql-core's path entirely, counted once per request."""
     DIRECTIVE_ERROR = "directive_error"
     """An `@include`/`@skip` condition could not be evaluated from the variables: the request
     runs on graphql-core's path, which reports the error."""

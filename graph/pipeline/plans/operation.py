@@ -1,23 +1,16 @@
-"""The bounded cache of plans: one `OperationPlans` per (schema, operation of a document).
+"""The plans of one operation: compiled the first time each selection is completed, and kept
+with the prepared operation (graph/pipeline/prepare.py), whose cache bounds them.
 
-Strawberry's ParserCache hands back the same DocumentNode for the same query text (and the
-validation cache skips re-validating it), so the operation's nodes are the same objects from
-one request to the next and plans are keyed by their identity. An entry keeps its schema,
-operation and fragment nodes alive, so an id cannot be reused while the entry exists. Without a
-parser cache every request brings new nodes and the planner compiles every time (correct,
-only slower); the LRU bound keeps that from growing.
-
-Inside an operation a plan is keyed by the object type, the field nodes whose sub-selections
-it completes, and the outcomes of the `@include`/`@skip` conditions that use variables (one
-plan per combination, up to `max_plans` per operation).
+The operation's nodes are the same objects for every request that runs it, so inside the
+operation a plan is keyed by the object type, the identity of the field nodes whose
+sub-selections it completes, and the outcomes of the `@include`/`@skip` conditions that use
+variables (one plan per combination, up to `max_plans` per operation). The root selection has
+its plan too (`root`): its fields with resolvers are the ones the pipeline calls itself.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from graphql import (
     DirectiveNode,
@@ -34,10 +27,9 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
-from graph.api.plans.compiler import Compiler, PlanOrReason, Unplannable, literal_condition
-from graph.api.plans.stats import PlanStats, UnplannedReason
+from graph.pipeline.plans.compiler import Compiler, PlanOrReason, Unplannable, literal_condition
+from graph.pipeline.plans.stats import PlanStats, UnplannedReason
 
-DEFAULT_MAX_OPERATIONS = 256
 DEFAULT_MAX_PLANS_PER_OPERATION = 256
 
 Outcomes = tuple[bool, ...]
@@ -82,15 +74,16 @@ class OperationPlans:
         self.schema = schema
         self.operation = operation
         self.fragments = dict(fragments)
+        self.stats = stats
         self.conditions = variable_conditions(operation, tuple(self.fragments.values()))
-        self._stats = stats
         self._max_plans = max_plans
         self._plans: dict[tuple[str, tuple[int, ...], Outcomes], PlanOrReason] = {}
-        self._lock = threading.Lock()
 
     def outcomes(self, variable_values: VariableValues) -> Outcomes:
         """This request's `if` value of each variable condition (raises as graphql-core would
         when one cannot be read; graphql-core then reports it on its own path)."""
+        if not self.conditions:
+            return ()
         return tuple(
             bool(
                 get_argument_values(
@@ -102,85 +95,41 @@ class OperationPlans:
             for node in self.conditions
         )
 
+    def root(self, type_: GraphQLObjectType, outcomes: Outcomes) -> PlanOrReason:
+        """The plan of the operation's own selection set on its root type."""
+        return self._plan(type_, (), outcomes)
+
     def plan_for(
         self, type_: GraphQLObjectType, nodes: Sequence[FieldNode], outcomes: Outcomes
     ) -> PlanOrReason:
         """The plan completing `nodes`' sub-selections on `type_` under `outcomes`."""
+        return self._plan(type_, nodes, outcomes)
+
+    def _plan(
+        self, type_: GraphQLObjectType, nodes: Sequence[FieldNode], outcomes: Outcomes
+    ) -> PlanOrReason:
         key = (type_.name, tuple(map(id, nodes)), outcomes)
         plan = self._plans.get(key)
         if plan is not None:
             return plan
+        if len(self._plans) >= self._max_plans:
+            return Unplannable(UnplannedReason.PLAN_BUDGET, type_.name)
         by_node = dict(zip(map(id, self.conditions), outcomes, strict=True))
 
         def nested(inner: GraphQLObjectType, inner_nodes: Sequence[FieldNode]) -> PlanOrReason:
             return self.plan_for(inner, inner_nodes, outcomes)
 
-        with self._lock:
-            if len(self._plans) >= self._max_plans:
-                return Unplannable(UnplannedReason.PLAN_BUDGET, type_.name)
-        plan = Compiler(self.schema, self.fragments, by_node, nested).compile_object(type_, nodes)
-        with self._lock:
-            self._plans.setdefault(key, plan)
-            self._stats.compiled += 1
+        compiler = Compiler(self.schema, self.fragments, by_node, nested)
+        if nodes:
+            plan = compiler.compile_object(type_, nodes)
+        else:
+            plan = compiler.compile_selection(type_, self.operation.selection_set)
+        self._plans[key] = plan
+        self.stats.compiled += 1
         return plan
 
     def __len__(self) -> int:
         return len(self._plans)
 
 
-class PlanCache:
-    """A bounded LRU of `OperationPlans`, keyed by the identity of the schema, the operation
-    node and the document's fragment nodes."""
-
-    def __init__(
-        self,
-        stats: PlanStats,
-        max_operations: int = DEFAULT_MAX_OPERATIONS,
-        max_plans_per_operation: int = DEFAULT_MAX_PLANS_PER_OPERATION,
-    ) -> None:
-        self.stats = stats
-        self.max_operations = max_operations
-        self.max_plans_per_operation = max_plans_per_operation
-        self._entries: OrderedDict[tuple[Any, ...], OperationPlans] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def operation(
-        self,
-        schema: GraphQLSchema,
-        operation: OperationDefinitionNode,
-        fragments: Mapping[str, FragmentDefinitionNode],
-    ) -> OperationPlans:
-        """The plans of `operation` on `schema`, created (and the oldest evicted) on a miss."""
-        key = (id(schema), id(operation), *map(id, fragments.values()))
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-                return entry
-        entry = OperationPlans(
-            schema, operation, fragments, self.stats, self.max_plans_per_operation
-        )
-        with self._lock:
-            entry = self._entries.setdefault(key, entry)
-            while len(self._entries) > self.max_operations:
-                self._entries.popitem(last=False)
-                self.stats.evicted += 1
-        return entry
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def clear(self) -> None:
-        """Drop every operation's plans."""
-        with self._lock:
-            self._entries.clear()
-
-
-__all__ = [
-    "DEFAULT_MAX_OPERATIONS",
-    "DEFAULT_MAX_PLANS_PER_OPERATION",
-    "OperationPlans",
-    "Outcomes",
-    "PlanCache",
-    "variable_conditions",
-]
+__all__ = ["DEFAULT_MAX_PLANS_PER_OPERATION", "OperationPlans", "Outcomes", "variable_conditions"]

@@ -5,9 +5,8 @@ freshness wait, the runner's batch observer); gauges for positions, lag, state a
 subscriptions are read from the running store and runner at scrape time. Each app has its own
 registry.
 
-With a signing secret (authentication on, as in production) a scrape needs an admin's bearer
-token: 401 without valid credentials, 403 for another role. Prometheus sends one with
-`authorization: {type: Bearer, credentials_file: ...}` in its scrape config.
+The route that serves them (an admin's token needed with a signing secret) is the HTTP
+edge's: graph/http/metrics_route.py.
 """
 
 from __future__ import annotations
@@ -17,20 +16,15 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
-from starlette.responses import JSONResponse, Response
 
-from graph.http.auth import AuthenticationError, Role, TokenAuthority
 from readmodels.dto import ProjectionState
 
 if TYPE_CHECKING:
-    from starlette.requests import Request
-
     from domain.bus import CommandOutcome
     from domain.storage.sql import SqlEventStore
-    from graph.api.gate import PreparedOperations
-    from graph.api.plans import PlanStats
+    from graph.pipeline.plans import PlanStats
+    from graph.pipeline.prepare import PreparedCache
     from readmodels.dto import BatchApplied
     from readmodels.runner.runner import ProjectionRunner
 
@@ -41,13 +35,8 @@ class Metrics:
     """The service's metrics, in a registry of its own."""
 
     def __init__(
-        self,
-        admin_secret: str | None = None,
-        plans: PlanStats | None = None,
-        prepared: PreparedOperations | None = None,
+        self, plans: PlanStats | None = None, prepared: PreparedCache | None = None
     ) -> None:
-        # With a secret, only an admin's token may scrape.
-        self._authority = None if admin_secret is None else TokenAuthority(admin_secret)
         self.registry = CollectorRegistry(auto_describe=True)
         self.commands = Counter(
             "ordergraph_commands",
@@ -97,33 +86,17 @@ class Metrics:
         if observed.outcome == "ok":
             self.command_seconds.labels(kind).observe(observed.seconds)
 
+    def observe_wait(self, stale: bool) -> None:
+        """A read waited for `minPosition`: fresh, or stale after its timeout."""
+        self.freshness_waits.labels("stale" if stale else "fresh").inc()
+
     def observe_batch(self, batch: BatchApplied) -> None:
         """The runner's `on_batch` observer."""
         self.commit_to_view_seconds.labels(batch.projection).observe(batch.seconds_after_commit)
 
-    async def endpoint(self, request: Request) -> Response:
-        """GET /metrics in Prometheus' text format (an admin's token needed with a secret)."""
-        if self._authority is not None:
-            refusal = _refusal(self._authority, request.headers.get("authorization"))
-            if refusal is not None:
-                return refusal
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
-
-
-def _refusal(authority: TokenAuthority, authorization: str | None) -> Response | None:
-    """401 or 403 unless `authorization` carries a valid admin token."""
-    try:
-        caller = authority.from_authorization(authorization)
-    except AuthenticationError as error:
-        return _error(401, "UNAUTHENTICATED", str(error), {"www-authenticate": "Bearer"})
-    if caller.role is not Role.ADMIN:
-        return _error(403, "FORBIDDEN", f"the {caller.role.value} role may not read /metrics")
-    return None
-
-
-def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    def exposition(self) -> bytes:
+        """Every series in Prometheus' text format."""
+        return generate_latest(self.registry)
 
 
 class _PlanCollector(Collector):
@@ -158,21 +131,31 @@ class _PlanCollector(Collector):
 
 
 class _PreparedCollector(Collector):
-    """How often a request found its operation prepared (no gate, no extension hooks)."""
+    """How often an operation was found prepared, and what the cache holds."""
 
-    def __init__(self, prepared: PreparedOperations) -> None:
+    def __init__(self, prepared: PreparedCache) -> None:
         self.prepared = prepared
 
     def collect(self) -> Iterator[Metric]:
         outcomes = CounterMetricFamily(
             "ordergraph_prepared_operations",
-            "HTTP operations by whether they were found prepared (hit) or went through the "
-            "gate's parse and validation (miss: new, evicted, or another operationName).",
+            "Operations by whether they were found prepared (hit) or were parsed and validated "
+            "(miss: new, evicted, or another operationName).",
             labels=["outcome"],
         )
         outcomes.add_metric(["hit"], self.prepared.hits)
         outcomes.add_metric(["miss"], self.prepared.misses)
-        yield outcomes
+        entries = GaugeMetricFamily(
+            "ordergraph_prepared_cache_entries", "Prepared operations and refusals kept."
+        )
+        entries.add_metric([], len(self.prepared))
+        size = GaugeMetricFamily(
+            "ordergraph_prepared_cache_bytes",
+            "Estimated bytes the prepared operations hold (bounded by "
+            "ORDERGRAPH_PREPARED_CACHE_BYTES).",
+        )
+        size.add_metric([], self.prepared.bytes)
+        yield from (outcomes, entries, size)
 
 
 class _StateCollector(Collector):

@@ -1,0 +1,280 @@
+"""The /graphql endpoint: GraphQL over HTTP (POST and GET), GraphiQL's page, and the hand-off of
+WebSocket upgrades to graphql-transport-ws (graph/http/ws.py).
+
+An HTTP request takes one path: its parameters (params.py), a persisted query's document when
+it names one by hash (persisted.py), the caller from its bearer token, `prepare` (one cache:
+graph/pipeline/prepare.py), the operation type the method allows, `run`
+(graph/pipeline/run.py), and the answer's bytes, encoded once, in the media type the client
+accepts (media.py). Whatever is not a well-formed GraphQL request is answered as a coded
+GraphQL error in that media type too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from graphql import GraphQLError, OperationType
+
+from graph.api.context import REQUEST_ID_HEADER, Context, correlation_id_from
+from graph.api.identity import DEVELOPMENT_PRINCIPAL, AuthenticationError, Principal
+from graph.http.media import GRAPHQL_RESPONSE, answer_media_type
+from graph.http.params import (
+    BAD_REQUEST,
+    METHOD_NOT_ALLOWED,
+    UNSUPPORTED_MEDIA_TYPE,
+    Params,
+    Problem,
+    from_json_body,
+    from_query_string,
+    is_json,
+)
+from graph.http.persisted import PersistedQueryError
+from graph.http.ws import TransportWS
+from graph.pipeline.encoding import encode_json_bytes
+from graph.pipeline.prepare import Refused
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.types import Receive, Scope, Send
+
+    from graph.api.context import Services
+    from graph.http.auth import TokenAuthority
+    from graph.http.pages import GraphiqlPage
+    from graph.http.persisted import PersistedQueries
+    from graph.pipeline.live import SharedExecutions
+    from graph.pipeline.prepare import Prepared, Preparer
+    from graph.pipeline.run import Answer, Runner
+    from graph.settings import Settings
+
+log = logging.getLogger("ordergraph.http")
+
+SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+RETRY_AFTER_SECONDS = "1"
+_HTML_ACCEPTS = ("text/html", "*/*")
+
+
+class GraphQLEndpoint:
+    """The ASGI app mounted at /graphql."""
+
+    def __init__(
+        self,
+        *,
+        preparer: Preparer,
+        runner: Runner,
+        services: Callable[[], Services | None],
+        authority: TokenAuthority | None,
+        persisted: PersistedQueries,
+        graphiql: GraphiqlPage | None,
+        shared: SharedExecutions,
+        settings: Settings,
+    ) -> None:
+        self.preparer = preparer
+        self.runner = runner
+        self.services = services
+        self.authority = authority
+        self.persisted = persisted
+        self.graphiql = graphiql
+        self.shared = shared
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            settings = self.settings
+            connection = TransportWS(
+                self,
+                self.shared,
+                init_timeout=settings.ws_init_timeout_ms / 1000,
+                max_operations=settings.max_subscriptions_per_connection,
+                max_bytes=settings.max_body_bytes,
+                scope=scope,
+                receive=receive,
+                send=send,
+            )
+            await connection.serve()
+            return
+        headers = _headers(scope)
+        media = answer_media_type(headers.get(b"accept", b"").decode("latin-1"))
+        try:
+            params = await self._params(scope, receive, headers)
+            if params is None:  # GraphiQL's page
+                assert self.graphiql is not None
+                await self.graphiql.response()(scope, receive, send)
+                return
+            status, body, extra = await self._answer(scope, params, headers, media)
+        except Problem as problem:
+            status = problem.status
+            body = encode_json_bytes(
+                {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+            )
+            extra = problem.headers
+        await _respond(send, status, media, body, extra)
+
+    # -- the request ------------------------------------------------------------------------
+
+    async def _params(
+        self, scope: Scope, receive: Receive, headers: dict[bytes, bytes]
+    ) -> Params | None:
+        method = scope["method"]
+        if method == "POST":
+            if not is_json(headers.get(b"content-type", b"").decode("latin-1")):
+                raise Problem(
+                    415,
+                    UNSUPPORTED_MEDIA_TYPE,
+                    "Send the request as Content-Type: application/json",
+                )
+            return from_json_body(await _body(receive))
+        if method == "GET":
+            query_string: bytes = scope.get("query_string", b"")
+            if self._wants_graphiql(query_string, headers):
+                return None
+            return from_query_string(query_string)
+        raise Problem(
+            405, METHOD_NOT_ALLOWED, "Use POST or GET on /graphql", {"allow": "GET, POST"}
+        )
+
+    def _wants_graphiql(self, query_string: bytes, headers: dict[bytes, bytes]) -> bool:
+        """A browser's GET with no operation in it: GraphiQL's page (404 when it is off)."""
+        accept = headers.get(b"accept", b"").decode("latin-1")
+        if b"query=" in query_string or b"extensions=" in query_string:
+            return False
+        if not any(kind in accept for kind in _HTML_ACCEPTS):
+            return False
+        if self.graphiql is None:
+            raise Problem(
+                404,
+                "NOT_FOUND",
+                "No page is served at /graphql here: send a GraphQL request (POST, or GET with "
+                "?query=)",
+            )
+        return True
+
+    async def _answer(
+        self, scope: Scope, params: Params, headers: dict[bytes, bytes], media: str
+    ) -> tuple[int, bytes, dict[str, str]]:
+        services = self.services()
+        if services is None:
+            raise Problem(
+                503,
+                SERVICE_UNAVAILABLE,
+                "The service is starting or stopping: retry shortly",
+                {"retry-after": RETRY_AFTER_SECONDS},
+            )
+        context = self.context(scope, headers, services)
+        extra: dict[str, str] = {}
+        try:
+            prepared = await self._prepare(params, extra)
+        except Refused as refusal:
+            return self._status_and_body(self.runner.refusal(refusal.errors, context), media, extra)
+        kind = prepared.kind
+        if kind is OperationType.MUTATION and scope["method"] == "GET":
+            raise Problem(
+                405,
+                METHOD_NOT_ALLOWED,
+                "A mutation cannot run over GET: send it with POST",
+                {"allow": "POST"},
+            )
+        if kind is OperationType.SUBSCRIPTION:
+            raise Problem(
+                400,
+                BAD_REQUEST,
+                "A subscription needs a stream: open a WebSocket (graphql-transport-ws) on "
+                "/graphql",
+            )
+        answer = await self.runner.run(prepared, params.variables, context)
+        return self._status_and_body(answer, media, extra)
+
+    async def _prepare(self, params: Params, extra: dict[str, str]) -> Prepared:
+        """The prepared operation of the request's document, or of the persisted one it names."""
+        try:
+            resolved = self.persisted.resolve(params.query, params.extensions)
+        except PersistedQueryError as error:
+            extra["cache-control"] = "no-store"
+            raise Refused([error.error]) from None
+        text = resolved.query
+        if text is None:  # from_json_body/from_query_string refuse a request without either
+            raise Refused([GraphQLError("No GraphQL query found in the request")])
+        name = params.operation_name
+        prepared = self.preparer.find(text, name) or await self.preparer.prepare(text, name)
+        if resolved.remember is not None:
+            self.persisted.remember(resolved.remember, text)
+        return prepared
+
+    def context(self, scope: Scope, headers: dict[bytes, bytes], services: Services) -> Context:
+        """The resolvers' context: the services, the caller, the request's correlation id."""
+        principal, auth_error = self.authenticate(headers.get(b"authorization"))
+        state = scope.get("state")
+        correlation_id = state.get("correlation_id") if state else None
+        if correlation_id is None:
+            raw = headers.get(REQUEST_ID_HEADER.encode())
+            correlation_id = correlation_id_from(raw.decode("latin-1") if raw else None)
+        return Context(
+            services=services,
+            correlation_id=correlation_id,
+            principal=principal,
+            auth_error=auth_error,
+        )
+
+    def authenticate(self, authorization: object) -> tuple[Principal | None, str | None]:
+        """The caller an Authorization value names, or None and why not."""
+        if self.authority is None:
+            return DEVELOPMENT_PRINCIPAL, None
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode("latin-1")
+        if authorization is not None and not isinstance(authorization, str):
+            return None, "Authorization must be a string 'Bearer <token>'"
+        try:
+            return self.authority.from_authorization(authorization), None
+        except AuthenticationError as error:
+            return None, str(error)
+
+    # -- the answer -------------------------------------------------------------------------
+
+    @staticmethod
+    def _status_and_body(
+        answer: Answer, media: str, extra: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """graphql-response+json: a request error is a 400 without `data`; application/json:
+        200. A failure that is not the caller's and may pass is a 503 with Retry-After."""
+        if any(_code(error) == SERVICE_UNAVAILABLE for error in answer.errors):
+            extra["retry-after"] = RETRY_AFTER_SECONDS
+            return 503, answer.encode(with_data=answer.ran), extra
+        if media == GRAPHQL_RESPONSE and not answer.ran:
+            return 400, answer.encode(with_data=False), extra
+        return 200, answer.encode(), extra
+
+
+def _code(error: GraphQLError) -> object:
+    return (error.extensions or {}).get("code")
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    """The request's headers by lower-case name (the last of repeated ones)."""
+    return dict(scope["headers"])
+
+
+async def _body(receive: Receive) -> bytes:
+    """The request body (its size is bounded before the app runs: graph/http/guards.py)."""
+    message = await receive()
+    body: bytes = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    while message.get("more_body", False):
+        message = await receive()
+        chunks.append(message.get("body", b""))
+    return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, media: str, body: bytes, extra: dict[str, str]) -> None:
+    headers = [
+        (b"content-type", media.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers.extend((name.encode(), value.encode()) for name, value in extra.items())
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+__all__ = ["SERVICE_UNAVAILABLE", "GraphQLEndpoint"]

@@ -1,0 +1,408 @@
+"""graphql-transport-ws on /graphql: the protocol of the graphql-ws library, every operation
+through the same `prepare` and `run` as HTTP.
+
+The connection: the subprotocol must be `graphql-transport-ws` (else 4406); `connection_init`
+within the init timeout (else 4408), once (else 4429), authenticated by the `Authorization` in
+its payload (else 4403); `subscribe` only after the ack (else 4401), with an id not in flight
+(else 4409); every malformed frame, and a frame over the body limit, closes it (4400, 1009).
+The socket lives until its token's `exp`, then every operation stops and it closes 4403.
+
+An operation: a refusal (`prepare` or the variables) is an `error` message; a query or a
+mutation is one `next` and `complete`; a subscription is a `next` per event, then `complete`
+when its stream ends (or a `next` with its error, then `complete`, when its resolver refuses).
+A shareable subscription (graph/pipeline/live.py) runs with an `OperationSink` as its root
+value: its events are executed once for every subscriber that shares them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from graphql import GraphQLError, GraphQLSyntaxError, OperationType
+
+from graph.api.context import Context
+from graph.http.outbox import OperationSink, Outbox, SlowConsumer
+from graph.http.wsframes import close_reason, frame_problem
+from graph.pipeline.encoding import decode_json, encode_json_text
+from graph.pipeline.live import shareable
+from graph.pipeline.prepare import Refused
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterable
+
+    from starlette.types import Message, Receive, Scope, Send
+
+    from graph.http.endpoint import GraphQLEndpoint
+    from graph.pipeline.live import SharedExecutions
+    from graph.pipeline.prepare import Prepared
+    from graph.pipeline.run import Answer
+
+log = logging.getLogger("ordergraph.ws")
+
+PROTOCOL = "graphql-transport-ws"
+SLOW_CONSUMER_CODE = 4008
+TOKEN_EXPIRED = 4403
+MESSAGE_TOO_BIG = 1009
+
+
+class Closed(Exception):
+    """The connection was closed by this side: stop reading."""
+
+
+class TransportWS:
+    """One graphql-transport-ws connection."""
+
+    def __init__(
+        self,
+        endpoint: GraphQLEndpoint,
+        shared: SharedExecutions,
+        *,
+        init_timeout: float,
+        max_operations: int,
+        max_bytes: int,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        self.endpoint = endpoint
+        self.shared = shared
+        self.init_timeout = init_timeout
+        self.max_operations = max_operations
+        self.max_bytes = max_bytes
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self.context: Context | None = None
+        self.operations: dict[str, asyncio.Task[None]] = {}
+        self.outbox = Outbox(self._write, shared.stats, self._slow)
+        self._closed = False
+        self._stopping = False
+        self._main: asyncio.Task[Any] | None = None
+        self._expiry: asyncio.TimerHandle | None = None
+
+    # -- the connection ---------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Accept the socket and handle its frames until either side closes it."""
+        self._main = asyncio.current_task()
+        connect = await self._receive()
+        if connect["type"] != "websocket.connect":  # the client left before the handshake
+            return
+        if PROTOCOL not in self.scope.get("subprotocols", ()):
+            await self._send({"type": "websocket.accept"})
+            await self.close(4406, "Subprotocol not acceptable")
+            return
+        await self._send({"type": "websocket.accept", "subprotocol": PROTOCOL})
+        try:
+            await self._read()
+        except Closed:
+            pass
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            assert self._main is not None
+            self._main.uncancel()  # closing (a slow consumer, an expired token) cancelled it
+        finally:
+            await self._shutdown()
+
+    async def _read(self) -> None:
+        first = await self._next_frame(timeout=self.init_timeout)
+        if first is None:
+            return
+        await self._handle(first)
+        while not self._closed:
+            frame = await self._next_frame()
+            if frame is None:
+                return
+            await self._handle(frame)
+
+    async def _next_frame(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The next frame as a checked message, or None once the socket is gone."""
+        try:
+            async with asyncio.timeout(timeout):
+                message: Message = await self._receive()
+        except TimeoutError:
+            await self.close(4408, "Connection initialisation timeout")
+            return None
+        if message["type"] == "websocket.disconnect":
+            self._closed = True
+            return None
+        text = message.get("text")
+        if text is None:
+            await self.close(4400, "WebSocket messages must be text frames of JSON")
+            raise Closed
+        if len(text) > self.max_bytes:
+            await self.close(MESSAGE_TOO_BIG, f"A message may hold at most {self.max_bytes} bytes")
+            raise Closed
+        try:
+            frame = decode_json(text)
+        except ValueError:
+            await self.close(4400, "WebSocket message must be valid JSON")
+            raise Closed from None
+        problem = frame_problem(frame)
+        if problem is not None:
+            await self.close(4400, problem)
+            raise Closed
+        checked: dict[str, Any] = frame
+        return checked
+
+    async def _handle(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        if kind == "connection_init":
+            await self._init(frame.get("payload"))
+        elif kind == "ping":
+            await self._send_json({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "subscribe":
+            await self._subscribe(frame["id"], frame["payload"])
+        elif kind == "complete":
+            self._cancel(frame["id"])
+        else:
+            await self.close(4400, f"Unknown message type: {kind[:80]}")
+            raise Closed
+
+    async def _init(self, payload: object) -> None:
+        if payload is not None and not isinstance(payload, dict):
+            await self.close(4400, "Invalid connection init payload")
+            raise Closed
+        if self.context is not None:
+            await self.close(4429, "Too many initialisation requests")
+            raise Closed
+        services = self.endpoint.services()
+        params = payload or {}
+        principal, auth_error = self.endpoint.authenticate(
+            params.get("Authorization", params.get("authorization"))
+        )
+        if principal is None or services is None:
+            log.info("WebSocket refused: %s", auth_error or "the service is not started")
+            await self.close(4403, "Forbidden")
+            raise Closed
+        state = self.scope.get("state") or {}
+        self.context = Context(
+            services=services,
+            correlation_id=state.get("correlation_id") or "ws",
+            principal=principal,
+        )
+        if principal.expires_at is not None:
+            delay = max(0.0, principal.expires_at - time.time())
+            self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
+        await self._send_json({"type": "connection_ack"})
+
+    async def _subscribe(self, operation_id: str, payload: dict[str, Any]) -> None:
+        context = self.context
+        if context is None:
+            await self.close(4401, "Unauthorized")
+            raise Closed
+        if operation_id in self.operations:
+            await self.close(4409, f"Subscriber for {operation_id} already exists")
+            raise Closed
+        if self._expired():
+            await self._close_expired()
+            raise Closed
+        if len(self.operations) >= self.max_operations:
+            error = GraphQLError("Subscription limit reached")
+            await self._send_json(
+                {"id": operation_id, "type": "error", "payload": [error.formatted]}
+            )
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._operation(operation_id, payload, context)
+        )
+        self.operations[operation_id] = task
+        task.add_done_callback(lambda _done: self._forget(operation_id, task))
+
+    # -- one operation ----------------------------------------------------------------------
+
+    async def _operation(
+        self, operation_id: str, payload: dict[str, Any], context: Context
+    ) -> None:
+        endpoint = self.endpoint
+        raw_variables = payload.get("variables")
+        try:
+            text, name = payload["query"], payload.get("operationName")
+            prepared = endpoint.preparer.find(text, name) or await endpoint.preparer.prepare(
+                text, name
+            )
+            variables = endpoint.runner.variables(prepared, raw_variables)
+        except Refused as refusal:
+            if isinstance(refusal.errors[0], GraphQLSyntaxError):
+                await self.close(4400, refusal.errors[0].message)
+                return
+            answer = endpoint.runner.refusal(refusal.errors, context)
+            await self._finish(operation_id, "error", [e.formatted for e in answer.errors])
+            return
+        try:
+            if prepared.kind is not OperationType.SUBSCRIPTION:
+                answer = await endpoint.runner.execute(prepared, variables, context)
+                await self._next(operation_id, answer)
+            elif shareable(prepared):
+                await self._live(operation_id, prepared, variables, raw_variables, context)
+            else:
+                await self._stream(operation_id, prepared, variables, context)
+            await self._finish(operation_id, "complete")
+        except SlowConsumer:
+            return
+
+    async def _stream(
+        self, operation_id: str, prepared: Prepared, variables: Any, context: Context
+    ) -> None:
+        runner = self.endpoint.runner
+        source = await runner.subscribe(prepared, variables, context)
+        if not hasattr(source, "__aiter__"):
+            await self._next(operation_id, source)  # type: ignore[arg-type]
+            return
+        events: AsyncIterable[Any] = source  # type: ignore[assignment]
+        iterator = aiter(events)
+        try:
+            async for event in iterator:
+                await self._next(
+                    operation_id, await runner.execute(prepared, variables, context, event)
+                )
+        except Exception as error:  # the resolver refused once its stream started
+            await self._next(operation_id, runner.stream_error(prepared, error, context))
+        finally:
+            close = getattr(iterator, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _live(
+        self,
+        operation_id: str,
+        prepared: Prepared,
+        variables: Any,
+        raw_variables: dict[str, Any] | None,
+        context: Context,
+    ) -> None:
+        runner = self.endpoint.runner
+        prefix = '{"id":' + encode_json_text(operation_id) + ',"type":"next","payload":'
+        sink = OperationSink(
+            self.outbox,
+            operation_id,
+            lambda: self.shared.join(prepared, variables, raw_variables, context),
+            (prefix, "}"),
+        )
+        try:
+            source = await runner.subscribe(prepared, variables, context, sink)
+            if not hasattr(source, "__aiter__"):
+                await self._next(operation_id, source)  # type: ignore[arg-type]
+                return
+            iterator = aiter(source)  # type: ignore[call-overload]
+            try:
+                async for event in iterator:  # the resolver hands its views to the sink
+                    await self._next(
+                        operation_id, await runner.execute(prepared, variables, context, event)
+                    )
+            except Exception as error:
+                await self._next(operation_id, runner.stream_error(prepared, error, context))
+            finally:
+                await iterator.aclose()
+        finally:
+            sink.leave(self.shared.leave)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def _next(self, operation_id: str, answer: Answer) -> None:
+        if operation_id not in self.operations:
+            return
+        prefix = '{"id":' + encode_json_text(operation_id) + ',"type":"next","payload":'
+        await self.outbox.send(prefix + encode_json_text(answer.formatted()) + "}")
+
+    async def _finish(self, operation_id: str, kind: str, payload: object = None) -> None:
+        """The operation's last message (`complete` or `error`); its id is free again."""
+        if self.operations.pop(operation_id, None) is None:
+            return
+        message: dict[str, Any] = {"id": operation_id, "type": kind}
+        if payload is not None:
+            message["payload"] = payload
+        with contextlib.suppress(SlowConsumer):
+            await self._send_json(message)
+
+    async def _send_json(self, message: dict[str, Any]) -> None:
+        await self.outbox.send(encode_json_text(message))
+
+    async def _write(self, frame: str) -> None:
+        if self._closed:
+            raise SlowConsumer
+        await self._send({"type": "websocket.send", "text": frame})
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket once (later calls do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            await self._send(
+                {"type": "websocket.close", "code": code, "reason": close_reason(reason)}
+            )
+
+    # -- ending -----------------------------------------------------------------------------
+
+    def _cancel(self, operation_id: str) -> None:
+        task = self.operations.pop(operation_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    def _forget(self, operation_id: str, task: asyncio.Task[None]) -> None:
+        if self.operations.get(operation_id) is task:
+            del self.operations[operation_id]
+        if not task.cancelled() and (error := task.exception()) is not None:
+            log.error("a WebSocket operation failed", exc_info=error)
+
+    def _slow(self) -> None:
+        """The outbox found the consumer slow: stop everything and close 4008."""
+        self._stopping = True
+        for operation_id in list(self.operations):
+            self._cancel(operation_id)
+        asyncio.get_running_loop().create_task(self._close_slow())
+
+    async def _close_slow(self) -> None:
+        """Close 4008 once the buffer has room for the close frame; if it gets none within the
+        same budget again, drop the connection (the peer then sees no close code)."""
+        try:
+            async with asyncio.timeout(self.outbox.stuck_seconds):
+                await self.close(SLOW_CONSUMER_CODE, "Slow consumer")
+        except TimeoutError:
+            pass
+        if self._main is not None:
+            self._main.cancel()
+
+    def _expired(self) -> bool:
+        principal = None if self.context is None else self.context.principal
+        expires_at = None if principal is None else principal.expires_at
+        return expires_at is not None and time.time() >= expires_at
+
+    def _expire(self) -> None:
+        if not self._expired():  # a timer can fire a little early: wait for what is left
+            principal = self.context.principal if self.context else None
+            left = (principal.expires_at or 0) - time.time() if principal else 0
+            self._expiry = asyncio.get_running_loop().call_later(max(left, 0.001), self._expire)
+            return
+        asyncio.get_running_loop().create_task(self._close_expired())
+
+    async def _close_expired(self) -> None:
+        log.info("WebSocket closed: its token expired")
+        self._stopping = True
+        for operation_id in list(self.operations):
+            self._cancel(operation_id)
+        await self.close(TOKEN_EXPIRED, "the token has expired")
+        if self._main is not None and self._main is not asyncio.current_task():
+            self._main.cancel()
+
+    async def _shutdown(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        tasks = list(self.operations.values())
+        for operation_id in list(self.operations):
+            self._cancel(operation_id)
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        await self.outbox.close()
+
+
+__all__ = ["PROTOCOL", "SLOW_CONSUMER_CODE", "TOKEN_EXPIRED", "TransportWS"]
