@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import strawberry
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
@@ -31,14 +32,16 @@ from domain.order import Order
 from domain.storage.database import Database
 from domain.storage.registry import EventRegistry, UnknownEventType
 from domain.storage.sql import SqlEventStore
-from graph.api.context import Context, Loaders
+from graph.api.context import Context, Services
+from graph.api.identity import Principal, Role
 from graph.api.query import Query
 from graph.api.scalars import SCALAR_MAP
-from graph.api.schema import OrderGraphSchema
+from graph.api.schema import graphql_schema
 from graph.api.subscription import Subscription
-from graph.http.auth import Principal, Role
-from graph.http.metrics import Metrics
 from graph.ops.migrate import migrate, target_metadata
+from graph.pipeline.plans import PlanStats
+from graph.pipeline.prepare import Preparer
+from graph.pipeline.run import Runner
 from graph.settings import Settings
 from readmodels.feed import SharedOrderReads
 from readmodels.queries import GetOrder
@@ -283,36 +286,40 @@ mutation Note($input: AddGiftNoteInput!) {
 
 
 async def test_the_graphql_mutation_sends_the_command(service: Service) -> None:
-    schema = OrderGraphSchema(
+    schema = strawberry.Schema(
         query=Query,
         mutation=MutationWithGiftNotes,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
     assert "addGiftNote(input: AddGiftNoteInput!): CommandResult!" in schema.as_str()
-    context = Context(
+    core = graphql_schema(schema)
+    services = Services(
         command_bus=service.bus,
         query_bus=service.query_bus,
         runner=service.runner,
         settings=Settings(),
-        metrics=Metrics(),
         order_reads=SharedOrderReads(service.query_bus),
+        on_wait=lambda _stale: None,
+    )
+    context = Context(
+        services=services,
         correlation_id="extending",
-        loaders=Loaders.build(service.query_bus),
         principal=Principal(subject=CUSTOMER_ID, role=Role.CUSTOMER),
     )
     placed = await service.bus.dispatch(create())
     variables = {"input": {"orderId": placed.order_id, "note": "With love"}}
+    prepared = await Preparer(core, Settings(), PlanStats()).prepare(ADD_GIFT_NOTE, None)
+    runner = Runner(core, production=False)
 
-    result = await schema.execute(ADD_GIFT_NOTE, variable_values=variables, context_value=context)
+    result = await runner.run(prepared, variables, context)
 
-    assert result.errors is None
+    assert result.errors == []
     assert result.data == {
         "addGiftNote": {"version": 2, "order": {"id": placed.order_id, "version": 2}}
     }
     await service.bus.dispatch(cancel(placed.order_id))
-    refused = await schema.execute(ADD_GIFT_NOTE, variable_values=variables, context_value=context)
-    assert refused.errors is not None
+    refused = await runner.run(prepared, variables, context)
     assert refused.errors[0].extensions is not None
     assert refused.errors[0].extensions["code"] == "INVALID_TRANSITION"
 

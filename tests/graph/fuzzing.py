@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 from hypothesis_graphql import nodes
 
 from domain.errors import ErrorCode
+from graph.api.identity import Role
 from graph.api.schema import build_schema
-from graph.http.auth import Role, TokenAuthority
+from graph.http.auth import TokenAuthority
 from tests.support.crash import served
 from tests.support.graph import CREATE_ORDER, order_input
 

@@ -13,20 +13,24 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import graphql
+from graphql import GraphQLSchema
+
 from domain.commands import CancelOrder, ConfirmOrder, CreateOrder, ShipOrder
 from domain.values import Address, OrderLine
-from graph.api.context import Context, Loaders
-from graph.api.plans import PlannedExecutionContext
-from graph.api.schema import OrderGraphSchema, build_schema
+from graph.api.context import Context, Services
+from graph.api.identity import DEVELOPMENT_PRINCIPAL, Principal, Role
+from graph.api.schema import build_schema, graphql_schema
 from graph.bootstrap import Container, bootstrap
-from graph.http.auth import DEVELOPMENT_PRINCIPAL, Principal, Role
-from graph.http.metrics import Metrics
+from graph.pipeline.plans import PlanStats
+from graph.pipeline.prepare import Preparer, Refused
+from graph.pipeline.run import Answer, Runner
 from graph.settings import Settings
 from readmodels.projections import PROJECTION_NAMES
 
@@ -79,18 +83,19 @@ ORDER_FIELDS = (
 
 @dataclass
 class World:
-    """The running service, its orders, and the two schemas."""
+    """The running service, its orders, and the two ways of answering: graphql-core alone
+    (validate, execute; the oracle) and the pipeline (prepare, run; plans included)."""
 
     container: Container
     settings: Settings
     order_ids: list[str]
     damaged: dict[str, str]
-    plain: OrderGraphSchema
-    planned: OrderGraphSchema
-    executor: type[PlannedExecutionContext]
+    schema: GraphQLSchema
+    preparer: Preparer
+    runner: Runner
+    stats: PlanStats
     head: int = 0
     cursors: tuple[str, ...] = ()
-    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def known_ids(self) -> tuple[str, ...]:
@@ -98,49 +103,61 @@ class World:
 
     def context(self, caller: str = "admin") -> Context:
         c = self.container
-        return Context(
+        services = Services(
             command_bus=c.bus,
             query_bus=c.query_bus,
             runner=c.runner,
             settings=self.settings,
-            metrics=self.metrics,
             order_reads=c.order_reads,
-            correlation_id="plans-test",
-            loaders=Loaders.build(c.query_bus),
-            principal=CALLERS[caller],
+            on_wait=lambda _stale: None,
         )
+        return Context(services=services, correlation_id="plans-test", principal=CALLERS[caller])
 
-    async def answer(
-        self,
-        schema: OrderGraphSchema,
-        document: str,
-        variables: dict[str, Any] | None = None,
-        caller: str = "admin",
+    async def plain(
+        self, document: str, variables: dict[str, Any] | None = None, caller: str = "admin"
     ) -> str:
-        """The response as the view would build it, in JSON text with its key order."""
-        result = await schema.execute(document, variables, context_value=self.context(caller))
-        response: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            response["errors"] = [error.formatted for error in result.errors]
-        if result.extensions:
-            response["extensions"] = result.extensions
-        return json.dumps(response)
+        """graphql-core's answer (its validation, its executor, no plans), coded and
+        formatted as the pipeline formats an answer."""
+        context = self.context(caller)
+        try:
+            parsed = graphql.parse(document)
+        except graphql.GraphQLError as error:
+            return self._text(self.runner.refusal([error], context))
+        errors = graphql.validate(self.schema, parsed, self.preparer.rules)
+        if errors:
+            return self._text(self.runner.refusal(errors, context))
+        result = graphql.execute(self.schema, parsed, None, context, variables)
+        if graphql.pyutils.is_awaitable(result):
+            result = await result
+        assert isinstance(result, graphql.ExecutionResult)
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            return self._text(self.runner.refusal(list(result.errors), context))
+        return self._text(self.runner.finish(result.data, list(result.errors or ()), context))
+
+    async def planned(
+        self, document: str, variables: dict[str, Any] | None = None, caller: str = "admin"
+    ) -> str:
+        """The pipeline's answer: prepare, then run."""
+        context = self.context(caller)
+        try:
+            prepared = await self.preparer.prepare(document, None)
+        except Refused as refusal:
+            return self._text(self.runner.refusal(refusal.errors, context))
+        return self._text(await self.runner.run(prepared, variables, context))
+
+    @staticmethod
+    def _text(answer: Answer) -> str:
+        """The answer in JSON text with its key order, `data` always present."""
+        return json.dumps(answer.formatted())
 
     async def answers(
         self, document: str, variables: dict[str, Any] | None = None, caller: str = "admin"
     ) -> tuple[str, str]:
-        """(graphql-core's answer, the planner's answer) to the same request."""
+        """(graphql-core's answer, the pipeline's answer) to the same request."""
         return (
-            await self.answer(self.plain, document, variables, caller),
-            await self.answer(self.planned, document, variables, caller),
+            await self.plain(document, variables, caller),
+            await self.planned(document, variables, caller),
         )
-
-
-def planned_schema(settings: Settings, executor: type[PlannedExecutionContext]) -> OrderGraphSchema:
-    """`build_schema(settings)` with the planner: what the one-line wiring in build_schema does."""
-    schema = build_schema(settings)
-    schema.execution_context_class = executor
-    return schema
 
 
 async def _place_orders(container: Container) -> list[str]:
@@ -214,24 +231,24 @@ async def running_world(tmp_path: Path) -> AsyncIterator[World]:
     try:
         order_ids = await _place_orders(container)
         damaged = _damage(path, order_ids)
-        executor = PlannedExecutionContext.configured()
+        schema = graphql_schema(build_schema())
+        stats = PlanStats()
         world = World(
             container=container,
             settings=settings,
             order_ids=order_ids,
             damaged=damaged,
-            plain=build_schema(settings),
-            planned=planned_schema(settings, executor),
-            executor=executor,
+            schema=schema,
+            preparer=Preparer(schema, settings, stats),
+            runner=Runner(schema, production=False),
+            stats=stats,
             head=await container.store.head_position(),
         )
-        page = json.loads(
-            await world.answer(world.plain, "{ orders(first: 50) { edges { cursor } } }")
-        )
+        page = json.loads(await world.plain("{ orders(first: 50) { edges { cursor } } }"))
         world.cursors = tuple(edge["cursor"] for edge in page["data"]["orders"]["edges"])
         yield world
     finally:
         await container.stop()
 
 
-__all__ = ["ORDER_FIELDS", "World", "planned_schema", "running_world"]
+__all__ = ["ORDER_FIELDS", "World", "running_world"]

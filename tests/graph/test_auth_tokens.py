@@ -5,7 +5,8 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from graph.http.auth import AuthenticationError, Principal, Role, TokenAuthority, is_loopback
+from graph.api.identity import AuthenticationError, Principal, Role
+from graph.http.auth import TokenAuthority, is_loopback
 
 SECRET = "s" * 32
 

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from graph.http.auth import Role, TokenAuthority
+from graph.api.identity import Role
+from graph.http.auth import TokenAuthority
 from tests.support.graph import CREATE_ORDER, app_client, error_codes, order_input
 
 if TYPE_CHECKING:

@@ -11,18 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 
-from graphql import GraphQLSyntaxError, parse, specified_rules, validate
+from graphql import GraphQLSyntaxError, parse, validate
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from graph.api.gate import validation_rules
-from graph.api.schema import build_schema
+from graph.api.schema import build_schema, graphql_schema
+from graph.pipeline.plans import PlanStats
+from graph.pipeline.prepare import Preparer
 from graph.settings import Settings
 from tests.support.graph import app_client, error_codes
 
 SETTINGS = Settings()
-SCHEMA = build_schema(SETTINGS)._schema
-RULES = [*specified_rules, *validation_rules(SETTINGS)]
+SCHEMA = graphql_schema(build_schema())
+RULES = Preparer(SCHEMA, SETTINGS, PlanStats()).rules
 
 
 def fragment_bomb(levels: int, *, inline: bool = False) -> str:

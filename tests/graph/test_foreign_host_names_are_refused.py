@@ -12,7 +12,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from graph.http.auth import Role, TokenAuthority
+from graph.api.identity import Role
+from graph.http.auth import TokenAuthority
 from graph.settings import Settings, SettingsError
 from tests.support.graph import GRAPHQL_TRANSPORT_WS, uvicorn_server, ws_init
 

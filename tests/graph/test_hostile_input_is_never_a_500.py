@@ -103,13 +103,16 @@ async def test_an_operation_name_with_a_lone_surrogate_is_a_400(sqlite_url: str)
         assert 400 <= status < 500
 
 
-async def test_a_subscription_over_http_post_is_bad_user_input(sqlite_url: str) -> None:
+async def test_a_subscription_over_a_json_post_is_a_coded_400(sqlite_url: str) -> None:
     async with app_client(sqlite_url) as client:
         response = await client.http.post(
             "/graphql", json={"query": "subscription { projectionUpdated { name } }"}
         )
         assert response.status_code == 400, response.text
-        assert "subscriptions are not allowed" in response.text
+        assert response.headers["content-type"] == "application/json"
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "BAD_REQUEST"
+        assert "WebSocket" in error["message"]
 
 
 @pytest.mark.parametrize("role", [["admin"], {"admin": True}, 1, None, True])

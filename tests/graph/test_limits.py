@@ -4,7 +4,7 @@ from pathlib import Path
 
 from graphql import GraphQLError, build_schema, parse, specified_rules, validate
 
-from graph.api.limits import document_limits_rule
+from graph.pipeline.limits import document_limits_rule
 
 CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "contract" / "contract.graphql"
 SCHEMA = build_schema(CONTRACT.read_text())

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from graph.http.auth import Role, TokenAuthority
+from graph.api.identity import Role
+from graph.http.auth import TokenAuthority
 from tests.support.graph import (
     CREATE_ORDER,
     GRAPHQL_TRANSPORT_WS,

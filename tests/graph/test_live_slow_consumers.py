@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from graph.http import live_ws
+from graph.http import outbox, ws
 from tests.graph.test_live_sharing import metric
 from tests.support.graph import (
     CREATE_ORDER,
@@ -37,7 +37,7 @@ UPDATES = 80
 
 @pytest.fixture
 def server(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setattr(live_ws, "STUCK_SECONDS", 1.0)
+    monkeypatch.setattr(outbox, "STUCK_SECONDS", 1.0)
     with uvicorn_server(sqlite_url) as address:
         yield address
 
@@ -104,14 +104,14 @@ async def test_a_socket_that_stops_reading_is_closed_4008_and_others_keep_up(ser
             if message["type"] == "next":
                 seen.append(message["payload"]["data"]["ordersChanged"]["position"])
         assert seen == placed  # everything, in order, while the other socket was stuck
-        assert await reader == live_ws.SLOW_CONSUMER_CODE
+        assert await reader == ws.SLOW_CONSUMER_CODE
         assert await metric(server, "ordergraph_live_slow_consumers_closed_total") == 1
 
 
 async def test_a_consumer_that_falls_behind_gets_the_newest_view_without_duplicates(
     server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(live_ws, "STUCK_SECONDS", 60.0)
+    monkeypatch.setattr(outbox, "STUCK_SECONDS", 60.0)
     created = (await _place(server, 1))[0]
     async with httpx.AsyncClient(base_url=f"http://{server}") as http:
         body = {"query": "{ orders(first: 1) { edges { node { id } } } }"}
@@ -166,8 +166,8 @@ async def test_a_consumer_that_falls_behind_gets_the_newest_view_without_duplica
 async def test_a_list_consumer_that_falls_behind_still_gets_every_order_once_in_order(
     server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(live_ws, "STUCK_SECONDS", 60.0)
-    monkeypatch.setattr(live_ws, "MAX_QUEUED_FRAMES", 4)  # overflow soon: re-read the table
+    monkeypatch.setattr(outbox, "STUCK_SECONDS", 60.0)
+    monkeypatch.setattr(outbox, "MAX_QUEUED_FRAMES", 4)  # overflow soon: re-read the table
     (start,) = await _place(server, 1)
     ws = await connect(
         f"ws://{server}/graphql",

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from graph.http.auth import Role, TokenAuthority
+from graph.api.identity import Role
+from graph.http.auth import TokenAuthority
 from tests.support.graph import app_client
 
 SECRET = "a-test-signing-secret-of-32-bytes!!"

@@ -27,8 +27,9 @@ from domain.handlers import create_order, on_order
 from domain.ids import new_order_id
 from domain.order import DECISIONS
 from domain.values import Address, OrderLine
+from graph.api.identity import Role
 from graph.app import create_app
-from graph.http.auth import Role, TokenAuthority
+from graph.http.auth import TokenAuthority
 from graph.settings import Settings
 from tests.support.graph import Client, error_codes
 

@@ -1,21 +1,20 @@
-"""Every way the fast path is missed is counted in PlanStats (what /metrics shows), the plan
-cache stays within its bounds, and each of those paths still answers as graphql-core does."""
+"""Every way the fast path is missed is counted in PlanStats (what /metrics shows), an
+operation's plans stay within their budget, and each of those paths still answers as
+graphql-core does. The root selection counts as one planned object."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+import graphql
 import pytest
-from graphql import GraphQLResolveInfo
-from graphql.pyutils import AwaitableOrValue
-from strawberry.extensions import SchemaExtension
 
-from graph.api.plans import FallbackReason, PlannedExecutionContext, PlanStats, UnplannedReason
-from graph.api.plans.encoding import encode_json_bytes, encode_json_text
-from graph.api.schema import build_schema
-from tests.graph.plans_world import ORDER_FIELDS, World, planned_schema, running_world
+from graph.pipeline.encoding import encode_json_bytes, encode_json_text
+from graph.pipeline.plans import FallbackReason, PlanStats, UnplannedReason
+from graph.pipeline.prepare import Preparer
+from tests.graph.plans_world import ORDER_FIELDS, World, running_world
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,63 +45,21 @@ def test_a_snapshot_lists_every_reason_and_reset_zeroes_it() -> None:
 async def test_an_intact_order_is_planned_and_a_damaged_one_counted_by_reason(
     world: World,
 ) -> None:
-    stats = world.executor.plan_stats
+    stats = world.stats
     plain, planned = await world.answers(GET, {"id": world.order_ids[1]})
     assert planned == plain
-    assert (stats.planned, stats.fallback_count()) == (1, 0)
+    assert (stats.planned, stats.fallback_count()) == (2, 0)
     plain, planned = await world.answers(GET, {"id": world.damaged["text_version"]})
     assert planned == plain
     assert stats.fallbacks == {FallbackReason.SERIALIZER_ERROR: 1}
 
 
-async def test_the_plan_cache_evicts_the_oldest_operation(world: World) -> None:
-    executor = PlannedExecutionContext.configured(max_operations=2)
-    world.planned = planned_schema(world.settings, executor)
-    world.executor = executor
-    documents = [f"query Q{n}($id: ID!) {{ order(id: $id) {{ id version }} }}" for n in range(3)]
-    for document in (*documents, documents[0]):
-        plain, planned = await world.answers(document, {"id": world.order_ids[1]})
-        assert planned == plain
-    assert len(executor.plan_cache) == 2
-    assert executor.plan_stats.evicted == 2  # Q0, then Q1 (Q0 came back as a new entry)
-
-
 async def test_a_full_operation_budget_leaves_the_rest_to_graphql_core(world: World) -> None:
-    executor = PlannedExecutionContext.configured(max_plans_per_operation=1)
-    world.planned, world.executor = planned_schema(world.settings, executor), executor
-    # The order's plan needs nested plans (items, shippingAddress) beyond the budget of one.
+    world.preparer = Preparer(world.schema, world.settings, world.stats, max_plans_per_operation=2)
+    # The root and the order's plans fit; the order's nested plans (items, shippingAddress) not.
     plain, planned = await world.answers(GET, {"id": world.order_ids[1]})
     assert planned == plain
-    assert executor.plan_stats.unplanned[UnplannedReason.PLAN_BUDGET] >= 1
-
-
-class Tracing(SchemaExtension):
-    """A schema extension with a `resolve` hook: resolver middleware for every field."""
-
-    def resolve(
-        self,
-        _next: Callable[..., Any],
-        root: Any,
-        info: GraphQLResolveInfo[Any],
-        *args: str,
-        **kwargs: Any,
-    ) -> AwaitableOrValue[object]:
-        result: object = _next(root, info, *args, **kwargs)
-        return result
-
-
-async def test_resolver_middleware_turns_planning_off_and_is_counted_per_request(
-    world: World,
-) -> None:
-    executor = PlannedExecutionContext.configured()
-    world.plain = build_schema(world.settings, extra_extensions=[Tracing])
-    world.planned = build_schema(world.settings, extra_extensions=[Tracing])
-    world.planned.execution_context_class = executor
-    for _ in range(2):
-        plain, planned = await world.answers(GET, {"id": world.order_ids[1]})
-        assert planned == plain
-    assert executor.plan_stats.planned == 0
-    assert executor.plan_stats.fallbacks == {FallbackReason.MIDDLEWARE: 2}
+    assert world.stats.unplanned[UnplannedReason.PLAN_BUDGET] >= 1
 
 
 async def test_a_condition_graphql_core_refuses_turns_planning_off_for_the_request(
@@ -115,7 +72,7 @@ async def test_a_condition_graphql_core_refuses_turns_planning_off_for_the_reque
     plain, planned = await world.answers(document, {"v": None})
     assert planned == plain
     assert "errors" in json.loads(plain)
-    assert world.executor.plan_stats.fallbacks == {FallbackReason.DIRECTIVE_ERROR: 1}
+    assert world.stats.fallbacks == {FallbackReason.DIRECTIVE_ERROR: 1}
 
 
 async def test_fields_with_resolvers_run_on_graphql_cores_path_inside_a_plan(
@@ -124,8 +81,8 @@ async def test_fields_with_resolvers_run_on_graphql_cores_path_inside_a_plan(
     document = "query Get($id: ID!) { order(id: $id) { id customer { id orderCount } status } }"
     plain, planned = await world.answers(document, {"id": world.order_ids[1]})
     assert planned == plain
-    stats = world.executor.plan_stats
-    assert stats.planned == 2  # the Order (its customer executed by graphql-core), the Customer
+    stats = world.stats
+    assert stats.planned == 3  # the root, the Order (its customer a resolver), the Customer
     assert not stats.unplanned
 
 
@@ -135,10 +92,10 @@ async def test_objects_holding_an_object_with_resolvers_are_counted_as_unplanned
     document = "{ orders(first: 2) { edges { cursor node { customer { id } } } } }"
     plain, planned = await world.answers(document)
     assert planned == plain
-    stats = world.executor.plan_stats
+    stats = world.stats
     # OrderConnection and each OrderEdge hold an Order whose customer has a resolver.
     assert stats.unplanned == {UnplannedReason.RESOLVER: 3}
-    assert stats.planned == 4  # each Order and each Customer
+    assert stats.planned == 5  # the root, each Order and each Customer
 
 
 async def test_subscription_events_are_planned_and_answer_alike(world: World) -> None:
@@ -147,14 +104,21 @@ async def test_subscription_events_are_planned_and_answer_alike(world: World) ->
         f"{{ orderUpdated(id: $id, afterPosition: $after) {{ {ORDER_FIELDS} }} }}"
     )
     variables = {"id": world.order_ids[1], "after": 0}
-    answers = []
-    for schema in (world.plain, world.planned):
-        stream = await schema.subscribe(document, variables, context_value=world.context())
-        first = await anext(stream)
-        await stream.aclose()
-        answers.append(json.dumps({"data": first.data, "errors": first.errors}))
-    assert answers[1] == answers[0]
-    assert world.executor.plan_stats.planned == 1
+    plain = await graphql.subscribe(
+        world.schema, graphql.parse(document), None, world.context(), variables
+    )
+    assert not isinstance(plain, graphql.ExecutionResult)
+    first = await anext(plain)
+    await plain.aclose()
+    prepared = await world.preparer.prepare(document, None)
+    coerced = world.runner.variables(prepared, variables)
+    stream = await world.runner.subscribe(prepared, coerced, world.context())
+    assert isinstance(stream, AsyncGenerator)
+    view = await anext(stream)
+    await stream.aclose()
+    answer = await world.runner.execute(prepared, coerced, world.context(), view)
+    assert json.dumps(answer.formatted()) == json.dumps({"data": first.data})
+    assert world.stats.planned == 2  # the root and the order
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import nodes, queries
 
 from bench.workloads import GET, LIST
-from graph.api.plans import FallbackReason, UnplannedReason
+from graph.pipeline.plans import FallbackReason, UnplannedReason
 from tests.graph.fuzzing import fuzz_settings, schema_sdl
 from tests.graph.plans_world import CALLERS, ORDER_FIELDS, World, running_world
 
@@ -224,7 +224,7 @@ def test_generated_queries_answer_alike(tmp_path: Path) -> None:
         context = running_world(tmp_path)
         world = runner.run(context.__aenter__())
         try:
-            schema = world.plain._schema
+            schema = world.schema
             seen = {"valid": 0}
 
             @fuzz_settings(MAX_EXAMPLES)
@@ -244,7 +244,7 @@ def test_generated_queries_answer_alike(tmp_path: Path) -> None:
             answers_alike()
         finally:
             runner.run(context.__aexit__(None, None, None))
-    stats = world.executor.plan_stats
+    stats = world.stats
     assert seen["valid"] > MAX_EXAMPLES // 2, seen
     assert stats.planned > 0, stats.snapshot()
     if os.environ.get("PLANS_DEBUG"):
@@ -259,23 +259,23 @@ async def test_the_bench_documents_answer_alike(world: World) -> None:
     for document, variables in ((LIST, None), (GET, {"id": world.order_ids[1]})):
         plain, planned = await world.answers(document, variables)
         assert planned == plain
-    stats = world.executor.plan_stats
+    stats = world.stats
     assert stats.planned >= 1, stats.snapshot()
     assert stats.fallback_count() == 1, stats.snapshot()
 
 
-async def test_an_undamaged_page_is_one_plan(world: World) -> None:
-    newest = await world.answer(world.plain, "{ orders(first: 8) { edges { cursor } } }")
+async def test_an_undamaged_page_is_one_plan_below_the_root(world: World) -> None:
+    newest = await world.plain("{ orders(first: 8) { edges { cursor } } }")
     after = json.loads(newest)["data"]["orders"]["edges"][-1]["cursor"]  # the next two: intact
     document = (
         "query Page($after: String) { orders(first: 2, after: $after) { edges { cursor node { "
         f"{ORDER_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
     )
-    world.executor.plan_stats.reset()
+    world.stats.reset()
     plain, planned = await world.answers(document, {"after": after})
     assert planned == plain
-    stats = world.executor.plan_stats
-    assert (stats.planned, stats.fallback_count()) == (1, 0), stats.snapshot()
+    stats = world.stats
+    assert (stats.planned, stats.fallback_count()) == (2, 0), stats.snapshot()  # root, page
 
 
 @pytest.mark.parametrize(
@@ -293,13 +293,13 @@ async def test_a_damaged_order_answers_with_graphql_cores_errors(
     world: World, damage: str, reason: FallbackReason
 ) -> None:
     document = f"query Get($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
-    world.executor.plan_stats.reset()
+    world.stats.reset()
     plain, planned = await world.answers(document, {"id": world.damaged[damage]})
     assert planned == plain
     assert '"errors"' in plain, plain
     # A non-null field nulls the order; a nullable one (trackingNumber) only itself.
     assert ('"order": null' in plain) is (damage != "bytes_tracking_number"), plain
-    assert dict(world.executor.plan_stats.fallbacks) == {reason: 1}
+    assert dict(world.stats.fallbacks) == {reason: 1}
 
 
 async def test_a_page_with_damaged_orders_nulls_as_graphql_core_does(world: World) -> None:
@@ -307,11 +307,11 @@ async def test_a_page_with_damaged_orders_nulls_as_graphql_core_does(world: Worl
         "{ orders(first: 6) { edges { cursor node { id items { sku } version itemCount } } "
         "pageInfo { hasNextPage } } }"
     )
-    world.executor.plan_stats.reset()
+    world.stats.reset()
     plain, planned = await world.answers(document)
     assert planned == plain
     assert '"data": null' in plain, plain  # Order! in [OrderEdge!]! in OrderConnection!
-    stats = world.executor.plan_stats
+    stats = world.stats
     assert stats.fallback_count() == 1, stats.snapshot()  # one anomaly, counted once
 
 
@@ -346,7 +346,7 @@ async def test_fragments_aliases_and_conditions_group_as_graphql_core_does(
     """ % (world.order_ids[5])  # noqa: UP031 - the braces of the document
     plain, planned = await world.answers(document, {"a": a, "b": b})
     assert planned == plain
-    assert world.executor.plan_stats.fallback_count() == 0
+    assert world.stats.fallback_count() == 0
 
 
 async def test_objects_under_resolver_fields_are_still_planned(world: World) -> None:
@@ -355,10 +355,10 @@ async def test_objects_under_resolver_fields_are_still_planned(world: World) -> 
         "totalSpent lastOrderAt } items { quantity } } } } "
         'customer(id: "c0") { id orders(first: 2) { edges { node { id status } } } } }'
     )
-    world.executor.plan_stats.reset()
+    world.stats.reset()
     plain, planned = await world.answers(document, caller="admin")
     assert planned == plain
-    stats = world.executor.plan_stats
+    stats = world.stats
     assert stats.planned > 0, stats.snapshot()
     assert stats.unplanned[UnplannedReason.RESOLVER] > 0, stats.snapshot()
 
@@ -376,4 +376,4 @@ async def test_resolver_fields_inside_a_plan_answer_alike(world: World, selectio
     document += "{ id customer { id lastOrderAt } items { sku } } }"
     plain, planned = await world.answers(document)
     assert planned == plain
-    assert world.executor.plan_stats.planned > 0
+    assert world.stats.planned > 0

@@ -2,14 +2,16 @@
 
 A small Strawberry schema with a field of every kind (ID, String, Int, Boolean, Float, an enum,
 the service's Decimal/DateTime/Position scalars, lists, nullable and not, a nested object) is
-executed with and without the planner over source objects whose attributes hypothesis fills
-with values of every type: the right ones, None, numbers where strings are expected and the
-reverse, big integers, NaN, members of another enum, str subclasses, objects with a `__str__`,
-exception instances, Undefined, tuples, dicts. The answers must be the same JSON text.
+executed by graphql-core alone and by the pipeline (prepare, run: plans) over source objects
+whose attributes hypothesis fills with values of every type: the right ones, None, numbers
+where strings are expected and the reverse, big integers, NaN, members of another enum, str
+subclasses, objects with a `__str__`, exception instances, Undefined, tuples, dicts. The
+answers must be the same JSON text.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import os
@@ -20,14 +22,17 @@ from types import SimpleNamespace
 from typing import Any
 
 import strawberry
-from graphql import Undefined
+from graphql import ExecutionResult, Undefined, execute, parse
 from hypothesis import given
 from hypothesis import strategies as st
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from graph.api.plans import PlannedExecutionContext
 from graph.api.scalars import SCALAR_MAP, Position
+from graph.api.schema import graphql_schema
+from graph.pipeline.plans import PlanStats
+from graph.pipeline.prepare import Prepared, Preparer
+from graph.pipeline.run import Answer, Runner
+from graph.settings import Settings
 from tests.graph.fuzzing import fuzz_settings
 
 MAX_EXAMPLES = int(os.environ.get("PLANS_MAX_EXAMPLES", "150"))
@@ -89,13 +94,10 @@ FIELDS = (
     "at position tags maybeTags"
 )
 DOCUMENT = f"{{ item {{ {FIELDS} __typename child {{ {FIELDS} child {{ id }} }} }} }}"
-CONFIG = StrawberryConfig(scalar_map=SCALAR_MAP)
-EXTENSIONS = [ParserCache, ValidationCache]  # as in the service: the same document each time
-PLAIN = strawberry.Schema(Query, config=CONFIG, extensions=EXTENSIONS)
-EXECUTOR = PlannedExecutionContext.configured()
-PLANNED = strawberry.Schema(
-    Query, config=CONFIG, extensions=EXTENSIONS, execution_context_class=EXECUTOR
-)
+SCHEMA = graphql_schema(strawberry.Schema(Query, config=StrawberryConfig(scalar_map=SCALAR_MAP)))
+PARSED = parse(DOCUMENT)
+STATS = PlanStats()
+RUNNER = Runner(SCHEMA, production=False)
 
 EDGES = (
     None, Undefined, Named(), Oops("boom"), ValueError("no"), b"b", {"a": 1}, ("t",), ["x", None],
@@ -150,16 +152,42 @@ def items(draw: st.DrawFn, depth: int) -> Any:
     return SimpleNamespace(**values)
 
 
-def answer(schema: strawberry.Schema, item: Any) -> str:
-    result = schema.execute_sync(DOCUMENT, context_value={"item": item})
-    errors = [error.formatted for error in result.errors or ()]
-    return json.dumps({"data": result.data, "errors": errors})
+def prepared() -> Prepared:
+    """The document, prepared once (its plans kept, as the service keeps them)."""
+    preparer = Preparer(SCHEMA, Settings(), STATS)
+    found: list[Prepared] = []
+
+    async def prepare() -> None:
+        found.append(await preparer.prepare(DOCUMENT, None))
+
+    asyncio.run(prepare())
+    return found[0]
+
+
+PREPARED = prepared()
+
+
+def _text(answer: Answer) -> str:
+    return json.dumps(answer.formatted())
+
+
+def plain(item: Any) -> str:
+    """graphql-core alone (no plans); errors coded as the pipeline codes them."""
+    context = {"item": item}
+    result = execute(SCHEMA, PARSED, context_value=context)
+    assert isinstance(result, ExecutionResult)
+    return _text(RUNNER.finish(result.data, list(result.errors or ()), context))
+
+
+def planned(item: Any) -> str:
+    """The pipeline: the prepared operation run with its plans."""
+    return _text(asyncio.run(RUNNER.run(PREPARED, None, {"item": item})))
 
 
 @fuzz_settings(MAX_EXAMPLES)
 @given(item=items(2))
 def test_odd_values_complete_as_graphql_core_completes_them(item: Any) -> None:
-    assert answer(PLANNED, item) == answer(PLAIN, item)
+    assert planned(item) == plain(item)
 
 
 def well_typed() -> SimpleNamespace:
@@ -173,9 +201,9 @@ def well_typed() -> SimpleNamespace:
 
 def test_well_typed_values_are_planned() -> None:
     item = well_typed()
-    EXECUTOR.plan_stats.reset()
-    assert answer(PLANNED, item) == answer(PLAIN, item)
-    assert (EXECUTOR.plan_stats.planned, EXECUTOR.plan_stats.fallback_count()) == (1, 0)
+    STATS.reset()
+    assert planned(item) == plain(item)
+    assert (STATS.planned, STATS.fallback_count()) == (2, 0)  # the root, the item
 
 
 def test_every_edge_value_in_every_field_completes_as_graphql_core_does() -> None:
@@ -184,4 +212,4 @@ def test_every_edge_value_in_every_field_completes_as_graphql_core_does() -> Non
             item = well_typed()
             setattr(item, name, value)
             item.child = well_typed()
-            assert answer(PLANNED, item) == answer(PLAIN, item), (name, value)
+            assert planned(item) == plain(item), (name, value)

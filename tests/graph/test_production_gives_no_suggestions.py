@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.client import connect
 
-from graph.http.auth import Role, TokenAuthority
+from graph.api.identity import Role
+from graph.http.auth import TokenAuthority
 from tests.support.graph import (
     GRAPHQL_TRANSPORT_WS,
     app_client,

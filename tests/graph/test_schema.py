@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLError, build_schema, find_breaking_changes, find_dangerous_changes
 
-from graph.api.errors import classify
-from graph.api.gate import OperationGate
 from graph.api.scalars import (
     POSITION_MAX,
     parse_datetime,
@@ -19,9 +17,8 @@ from graph.api.scalars import (
     serialize_datetime,
     serialize_decimal,
 )
-from graph.api.schema import build_schema as build_graph_schema
 from graph.api.schema import export_sdl
-from graph.settings import Settings
+from graph.pipeline.errors import classify
 
 REPO = Path(__file__).resolve().parents[2]
 CONTRACT = REPO / "docs" / "contract" / "contract.graphql"
@@ -69,36 +66,6 @@ def test_descriptions_and_defaults_mirror_the_contract() -> None:
                 our_arg = our_field.args[arg_name]
                 assert str(our_arg.type) == str(arg.type), f"{name}.{field_name}({arg_name})"
                 assert our_arg.default_value == arg.default_value, f"{field_name}({arg_name})"
-
-
-def test_the_parser_cache_hands_back_one_document_per_query_text() -> None:
-    # The plan cache keys on the DocumentNode's identity (graph/api/plans/cache.py): every
-    # request's gate shares its schema's caches.
-    factory = build_graph_schema(Settings()).extensions[0]
-    first, second = factory(), factory()
-    assert isinstance(first, OperationGate)
-    assert isinstance(second, OperationGate)
-    document = first.parse("{ __typename }", max_tokens=2_000)
-    assert second.parse("{ __typename }", max_tokens=2_000) is document
-    assert second.parse("{ __typename }", max_tokens=10) is not document
-
-
-def test_the_token_limit_holds_for_a_document_the_cache_has_seen() -> None:
-    schema = build_graph_schema(Settings(max_tokens=30))
-    small = "{ " + "__typename " * 3 + "}"
-    assert schema.execute_sync(small).errors is None
-    big = "{ " + "__typename " * 40 + "}"
-    for _ in range(2):
-        result = schema.execute_sync(big)
-        assert result.errors is not None
-        assert result.errors[0].extensions == {"code": "BAD_USER_INPUT"}
-
-
-def test_a_huge_document_is_refused_as_bad_input() -> None:
-    schema = build_graph_schema(Settings(max_tokens=100))
-    result = schema.execute_sync("{ " + "projections { name } " * 200 + "}")
-    assert result.errors is not None
-    assert result.errors[0].extensions == {"code": "BAD_USER_INPUT"}
 
 
 @pytest.mark.parametrize(

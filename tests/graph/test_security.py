@@ -11,8 +11,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from graph.api.identity import Role
 from graph.cli import main
-from graph.http.auth import Role, TokenAuthority
+from graph.http.auth import TokenAuthority
 from graph.settings import Settings, SettingsError
 from tests.support.graph import (
     CREATE_ORDER,

@@ -9,7 +9,8 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from graph.http.auth import AuthenticationError, Role, TokenAuthority
+from graph.api.identity import AuthenticationError, Role
+from graph.http.auth import TokenAuthority
 
 SECRET = "a-signing-secret-of-at-least-32-bytes!"
 
