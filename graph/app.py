@@ -24,9 +24,9 @@ from graph.http.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
 from graph.http.metrics import Metrics
 from graph.http.pages import page_routes
 from graph.http.request_log import RequestLog, configure_logging
-from graph.http.startup import OneLineStartupErrors
 from graph.http.view import GraphQLApp, Runtime
 from graph.ops.preflight import StartupError, check_sqlite, where
+from graph.ops.startup import OneLineStartupErrors
 from graph.ops.status import ServingMark
 from graph.settings import Settings, SettingsError, unknown_variables
 

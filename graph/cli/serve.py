@@ -1,16 +1,25 @@
-"""`ordergraph serve`: the app under uvicorn, in one process or several."""
+"""`ordergraph serve`: what can be checked before anything starts (the port first, then the
+databases, migrated here), then the app under uvicorn, in one process or several."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
 
+from graph.cli.maintenance import prepare_databases
 from graph.http.protocol import BoundedHttpToolsProtocol
-from graph.http.request_log import logging_config
+from graph.http.request_log import configure_logging, logging_config
+from graph.ops.preflight import check_port, check_sqlite
 from graph.settings import Settings
 
 log = logging.getLogger("ordergraph.cli")
+
+MIGRATE_OFF_HINT = (
+    "ORDERGRAPH_MIGRATE_ON_START=false only checks an existing database: run "
+    "`ordergraph migrate` first"
+)
 
 
 def uvicorn_options(host: str, port: int, log_format: str) -> dict[str, Any]:
@@ -28,6 +37,23 @@ def uvicorn_options(host: str, port: int, log_format: str) -> dict[str, Any]:
         "timeout_graceful_shutdown": 30,
         "log_config": logging_config(log_format),
     }
+
+
+def prepare_to_serve(settings: Settings, host: str, port: int, log_format: str) -> None:
+    """Check the port and the databases, then migrate them and set up logging. A refusal is
+    raised before anything is written (StartupError, SchemaMismatch, or the database's own)."""
+    check_port(host, port)
+    for url in filter(None, (settings.database_url, settings.read_database_url)):
+        check_sqlite(url, create=settings.migrate_on_start, missing_hint=MIGRATE_OFF_HINT)
+    # Only once the arguments are accepted: a refused serve leaves the logging as it was.
+    configure_logging(log_format)
+    if settings.development:
+        log.warning(
+            "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
+            "(every caller is an admin); listening on loopback only"
+        )
+    for line in asyncio.run(prepare_databases(settings)):
+        log.info("migrated %s", line)
 
 
 def serve(settings: Settings, host: str, port: int, workers: int, log_format: str) -> None:
@@ -48,4 +74,4 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_format: st
     uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
 
 
-__all__ = ["serve", "uvicorn_options"]
+__all__ = ["prepare_to_serve", "serve", "uvicorn_options"]
