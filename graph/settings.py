@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from domain.storage.database import DEFAULT_DATABASE_URL
+from domain.storage.database import DEFAULT_DATABASE_URL, database_url
 
 ENV_PREFIX = "ORDERGRAPH_"
 ASSET_SOURCES = ("auto", "local", "cdn")
@@ -22,6 +22,8 @@ class SettingsError(ValueError):
 class Settings:
     """Everything the composition root and the ASGI app need; defaults suit a laptop."""
 
+    # A SQLAlchemy URL, postgresql:// or postgres:// (asyncpg), or a SQLite file path; held as
+    # the URL it means (domain.storage.database.database_url).
     database_url: str = DEFAULT_DATABASE_URL
     read_database_url: str | None = None
     default_wait_ms: int = 5_000
@@ -71,6 +73,10 @@ class Settings:
         return self.auth_secret is None
 
     def __post_init__(self) -> None:
+        # postgresql://, postgres:// and a plain file path, as every caller may give them.
+        object.__setattr__(self, "database_url", database_url(self.database_url))
+        if self.read_database_url is not None:
+            object.__setattr__(self, "read_database_url", database_url(self.read_database_url))
         if self.assets not in ASSET_SOURCES:
             raise SettingsError(
                 f"{ENV_PREFIX}ASSETS must be one of {', '.join(ASSET_SOURCES)}, got {self.assets!r}"

@@ -14,9 +14,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
+from domain.storage.database import database_url
 from graph.api.schema import export_sdl
 from graph.cli import main
+from graph.ops.migrate import head_revision
+from graph.settings import Settings
 from tests.support.graph import app_client
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,8 +40,8 @@ def test_export_schema_prints_or_writes_the_sdl(
     ("argv", "message"),
     [
         (["serve", "--database-url", "mysql://x/y"], "unsupported database"),
-        (["status", "--database-url", "sqlite:///plain.db"], "async driver"),
-        (["status", "--database-url", "not a url at all"], "bad database URL"),
+        (["status", "--database-url", "sqlite+pysqlite:///plain.db"], "'pysqlite' is not"),
+        (["status", "--database-url", "nonsense:/x"], "bad database URL"),
         (["serve", "--port", "70000"], "port must be between"),
         (["serve", "--port", "http"], "not a port number"),
         (["status", "--database-url", "sqlite+aiosqlite:////no/such/dir/x.db"], "does not exist"),
@@ -56,6 +60,70 @@ def test_bad_arguments_exit_2_without_a_traceback(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [
+        (
+            "postgresql://ada:pw@db.example.com:5432/orders",
+            "postgresql+asyncpg://ada:pw@db.example.com:5432/orders",
+        ),
+        (
+            "postgres://ada:pw@db.example.com/orders",
+            "postgresql+asyncpg://ada:pw@db.example.com/orders",
+        ),
+        (
+            "postgres://ada:p%40ss@db/orders?sslmode=require",
+            "postgresql+asyncpg://ada:p%40ss@db/orders?ssl=require",
+        ),
+        ("postgresql+asyncpg://ada@db/orders", "postgresql+asyncpg://ada@db/orders"),
+        ("orders.db", "sqlite+aiosqlite:///orders.db"),
+        ("./data/orders.db", "sqlite+aiosqlite:///./data/orders.db"),
+        ("/var/lib/ordergraph/orders.db", "sqlite+aiosqlite:////var/lib/ordergraph/orders.db"),
+        ("sqlite:///orders.db", "sqlite+aiosqlite:///orders.db"),
+        ("sqlite+aiosqlite:///orders.db", "sqlite+aiosqlite:///orders.db"),
+        ("mysql://db/orders", "mysql://db/orders"),  # left for the check to refuse
+        ("postgresql+psycopg2://db/orders", "postgresql+psycopg2://db/orders"),
+    ],
+)
+def test_database_urls_as_providers_and_people_write_them(given: str, meant: str) -> None:
+    assert database_url(given) == meant
+    assert Settings(database_url=given).database_url == meant
+    assert Settings(read_database_url=given).read_database_url == meant
+
+
+def test_a_plain_path_is_a_sqlite_file_in_the_flag_and_both_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    assert main(["migrate", "--database-url", "./data/orders.db"]) == 0
+    assert "sqlite+aiosqlite:///./data/orders.db: from empty to schema revision" in (
+        capsys.readouterr().out
+    )
+    monkeypatch.setenv("ORDERGRAPH_DATABASE_URL", str(tmp_path / "data" / "orders.db"))
+    monkeypatch.setenv("ORDERGRAPH_READ_DATABASE_URL", "views.db")
+    assert main(["migrate"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("data/orders.db: already at schema revision " + head_revision())
+    assert out[1].startswith("sqlite+aiosqlite:///views.db: from empty to schema revision")
+    assert main(["status"]) == 0
+    assert capsys.readouterr().out.startswith("PROJECTION")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data", "views.db"]
+
+
+def test_postgresql_urls_as_hosting_providers_give_them(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    libpq = (
+        make_url(postgres_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    assert main(["migrate", "--database-url", f"{libpq}?sslmode=disable"]) == 0
+    assert "from empty to schema revision" in capsys.readouterr().out
+    monkeypatch.setenv("ORDERGRAPH_DATABASE_URL", libpq.replace("postgresql://", "postgres://", 1))
+    assert main(["status"]) == 0
+    assert capsys.readouterr().out.startswith("PROJECTION")
 
 
 async def test_status_and_rebuild(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
