@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ class Settings:
 
     @property
     def development(self) -> bool:
-        """No signing secret: no authentication, and only loopback addresses may listen."""
+        """No signing secret: no authentication, and only loopback addresses (`is_loopback`)
+        may listen."""
         return self.auth_secret is None
 
     def __post_init__(self) -> None:
@@ -236,6 +238,16 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     return warnings
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or `localhost`."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _is_origin(text: str) -> bool:
     parts = urlsplit(text)
     return (
@@ -247,4 +259,10 @@ def _is_origin(text: str) -> bool:
     )
 
 
-__all__ = ["Settings", "SettingsError", "known_variables", "unknown_variables"]
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "is_loopback",
+    "known_variables",
+    "unknown_variables",
+]

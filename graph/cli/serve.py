@@ -1,5 +1,6 @@
-"""`ordergraph serve`: what can be checked before anything starts (the port first, then the
-databases, migrated here), then the app under uvicorn, in one process or several."""
+"""`ordergraph serve`: the databases checked and migrated before anything starts (the address
+first, by `graph.ops.listen.check_serving`), then the app under uvicorn, in one process or
+several."""
 
 from __future__ import annotations
 
@@ -11,15 +12,10 @@ from typing import Any
 from graph.cli.maintenance import prepare_databases
 from graph.http.protocol import BoundedHttpToolsProtocol
 from graph.http.request_log import configure_logging, logging_config
-from graph.ops.preflight import check_port, check_sqlite
+from graph.ops.preflight import MIGRATE_OFF_HINT, check_sqlite
 from graph.settings import Settings
 
 log = logging.getLogger("ordergraph.cli")
-
-MIGRATE_OFF_HINT = (
-    "ORDERGRAPH_MIGRATE_ON_START=false only checks an existing database: run "
-    "`ordergraph migrate` first"
-)
 
 
 def uvicorn_options(host: str, port: int, log_format: str) -> dict[str, Any]:
@@ -39,21 +35,21 @@ def uvicorn_options(host: str, port: int, log_format: str) -> dict[str, Any]:
     }
 
 
-def prepare_to_serve(settings: Settings, host: str, port: int, log_format: str) -> None:
-    """Check the port and the databases, then migrate them and set up logging. A refusal is
-    raised before anything is written (StartupError, SchemaMismatch, or the database's own)."""
-    check_port(host, port)
+def prepare_to_serve(settings: Settings, log_format: str) -> None:
+    """Check the databases (the address is checked before, by `check_serving`), set up logging
+    and migrate them. A refusal is raised before anything is written (StartupError,
+    SchemaMismatch, or the database's own)."""
     for url in filter(None, (settings.database_url, settings.read_database_url)):
         check_sqlite(url, create=settings.migrate_on_start, missing_hint=MIGRATE_OFF_HINT)
     # Only once the arguments are accepted: a refused serve leaves the logging as it was.
     configure_logging(log_format)
+    for line in asyncio.run(prepare_databases(settings)):
+        log.info("migrated %s", line)
     if settings.development:
         log.warning(
             "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
             "(every caller is an admin); listening on loopback only"
         )
-    for line in asyncio.run(prepare_databases(settings)):
-        log.info("migrated %s", line)
 
 
 def serve(settings: Settings, host: str, port: int, workers: int, log_format: str) -> None:

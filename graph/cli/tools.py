@@ -1,9 +1,8 @@
 """The commands that touch no database: export-schema, make-migration, token, fetch-assets and
-bench."""
+bench. A refusal is a StartupError, one line naming what to fix."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -11,62 +10,63 @@ from datetime import timedelta
 from pathlib import Path
 
 from graph.http.auth import Role, TokenAuthority
-from graph.settings import Settings, SettingsError
+from graph.ops.preflight import StartupError
+from graph.settings import Settings
 
 
-def export_schema(parser: argparse.ArgumentParser, output: Path | None) -> int:
+def export_schema(output: Path | None) -> None:
+    """The schema's SDL on stdout, or in `output`."""
     from graph.api.schema import export_sdl
 
     sdl = export_sdl()
     if output is None:
         sys.stdout.write(sdl)
-        return 0
+        return
     try:
         output.write_text(sdl, encoding="utf-8")
     except OSError as error:
-        parser.error(f"cannot write {output}: {error.strerror}")
-    return 0
+        raise StartupError(f"cannot write {output}: {error.strerror or error}") from None
 
 
-def make_migration(message: str) -> int:
+def make_migration(message: str) -> str:
+    """Write a revision for what the code defines and the migrations lack; the file written."""
     from graph.ops.migrate import new_revision
 
-    print(new_revision(message))
-    return 0
+    return str(new_revision(message))
 
 
-def mint_token(parser: argparse.ArgumentParser, role: str, subject: str, hours: float) -> int:
+def mint_token(role: str, subject: str, hours: float) -> str:
+    """A bearer token signed with $ORDERGRAPH_AUTH_SECRET."""
     secret = os.environ.get("ORDERGRAPH_AUTH_SECRET")
     if not secret:
-        parser.error("set ORDERGRAPH_AUTH_SECRET (the server's signing secret) to mint a token")
+        raise StartupError(
+            "set ORDERGRAPH_AUTH_SECRET (the server's signing secret) to mint a token"
+        )
     try:
         authority = TokenAuthority(secret)
     except ValueError as error:
-        parser.error(str(error))
-    print(authority.mint(subject, Role(role), ttl=timedelta(hours=hours)))
-    return 0
+        raise StartupError(str(error)) from None
+    return authority.mint(subject, Role(role), ttl=timedelta(hours=hours))
 
 
-def fetch_assets(parser: argparse.ArgumentParser, directory: Path | None) -> int:
+def fetch_assets(directory: Path | None) -> list[Path]:
+    """GraphiQL's files fetched into `directory` (default: the configured assets folder)."""
     from graph.http.assets import AssetError
     from graph.http.assets import fetch_assets as fetch
     from graph.http.pages import asset_store
 
+    target = directory or asset_store(Settings.from_env()).directory
     try:
-        target = directory or asset_store(Settings.from_env()).directory
-        assets = fetch(target)
-    except (AssetError, SettingsError, OSError) as error:
-        parser.error(f"cannot fetch GraphiQL's assets: {error}")
-    for asset in assets:
-        print(target / asset.name)
-    return 0
+        return [target / asset.name for asset in fetch(target)]
+    except (AssetError, OSError) as error:
+        raise StartupError(f"cannot fetch GraphiQL's assets: {error}") from None
 
 
-def run_bench(parser: argparse.ArgumentParser, arguments: list[str]) -> int:
+def run_bench(arguments: list[str]) -> int:
     """Hand over to `python -m bench`, which lives beside the packages in a source checkout."""
     checkout = Path(__file__).resolve().parents[2]
     if not (checkout / "bench" / "__main__.py").is_file():
-        parser.error("the benchmark ships with the source checkout: run it from a clone")
+        raise StartupError("the benchmark ships with the source checkout: run it from a clone")
     return subprocess.call([sys.executable, "-m", "bench", *arguments], cwd=checkout)
 
 

@@ -1,4 +1,5 @@
-"""The `ordergraph` command: export-schema, status, rebuild, argument errors, serve and SIGTERM."""
+"""The `ordergraph` command: export-schema, status, rebuild, syntax errors and refusals, the
+database URLs it understands, serve and SIGTERM."""
 
 from __future__ import annotations
 
@@ -39,27 +40,43 @@ def test_export_schema_prints_or_writes_the_sdl(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["serve", "--database-url", "mysql://x/y"], "unsupported database"),
-        (["status", "--database-url", "sqlite+pysqlite:///plain.db"], "'pysqlite' is not"),
-        (["status", "--database-url", "nonsense:/x"], "bad database URL"),
         (["serve", "--port", "70000"], "port must be between"),
         (["serve", "--port", "http"], "not a port number"),
-        (["status", "--database-url", "sqlite+aiosqlite:////no/such/dir/x.db"], "does not exist"),
         (["rebuild", "nope"], "invalid choice"),
         (["rebuild"], "required"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
     ],
 )
-def test_bad_arguments_exit_2_without_a_traceback(
+def test_syntax_errors_show_the_usage_and_exit_2(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as exited:
         main(argv)
     assert exited.value.code == 2
     err = capsys.readouterr().err
+    assert err.startswith("usage: ordergraph")
     assert message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["serve", "--database-url", "mysql://x/y"], "unsupported database"),
+        (["status", "--database-url", "sqlite+pysqlite:///plain.db"], "'pysqlite' is not"),
+        (["status", "--database-url", "nonsense:/x"], "not a database URL"),
+        (["status", "--database-url", "/no/such/dir/x.db"], "does not exist"),
+    ],
+)
+def test_refusals_are_one_line_and_exit_1(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("ordergraph: error: bad database URL")
+    assert message in err
 
 
 @pytest.mark.parametrize(
