@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import NoReturn
 
@@ -50,8 +51,17 @@ def _with_database(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def version() -> str:
+    """This installation's version, as its package metadata records it."""
+    try:
+        return metadata.version("ordergraph")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ordergraph", description="The ordergraph orders service.")
+    parser.add_argument("--version", action="version", version=f"ordergraph {version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="serve the GraphQL API with uvicorn")
@@ -128,4 +138,4 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-__all__ = ["build_parser"]
+__all__ = ["build_parser", "version"]

@@ -29,10 +29,14 @@ def export_schema(output: Path | None) -> None:
 
 
 def make_migration(message: str) -> str:
-    """Write a revision for what the code defines and the migrations lack; the file written."""
+    """Write a revision for what the code defines and the migrations lack; what was done, in
+    one line (the file written, or that there was nothing to write)."""
     from graph.ops.migrate import new_revision
 
-    return str(new_revision(message))
+    written = new_revision(message)
+    if written is None:
+        return "no schema change to write: the migrations already build what the code defines"
+    return str(written)
 
 
 def mint_token(role: str, subject: str, hours: float) -> str:

@@ -1,5 +1,5 @@
-"""The `ordergraph` command: export-schema, status, rebuild, syntax errors and refusals, the
-database URLs it understands, serve and SIGTERM."""
+"""The `ordergraph` command: export-schema, status, rebuild, syntax errors and refusals, --version,
+the database URLs it understands, serve and SIGTERM."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import urllib.request
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -77,6 +79,19 @@ def test_refusals_are_one_line_and_exit_1(
     assert err.count("\n") == 1
     assert err.startswith("ordergraph: error: bad database URL")
     assert message in err
+
+
+def test_version_prints_the_installed_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"ordergraph {metadata.version('ordergraph')}\n"
+    assert (
+        metadata.version("ordergraph")
+        == tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"][
+            "version"
+        ]
+    )
 
 
 @pytest.mark.parametrize(
