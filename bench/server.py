@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from graph.app import create_app
-from graph.ops.serve import uvicorn_options
+from graph.cli.serve import uvicorn_options
 from graph.settings import Settings
 from readmodels.projections import PROJECTION_NAMES
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from domain.storage.database import DEFAULT_DATABASE_URL
+from domain.storage.database import DEFAULT_DATABASE_URL, database_url
 
 ENV_PREFIX = "ORDERGRAPH_"
 ASSET_SOURCES = ("auto", "local", "cdn")
@@ -22,6 +23,8 @@ class SettingsError(ValueError):
 class Settings:
     """Everything the composition root and the ASGI app need; defaults suit a laptop."""
 
+    # A SQLAlchemy URL, postgresql:// or postgres:// (asyncpg), or a SQLite file path; held as
+    # the URL it means (domain.storage.database.database_url).
     database_url: str = DEFAULT_DATABASE_URL
     read_database_url: str | None = None
     default_wait_ms: int = 5_000
@@ -67,10 +70,15 @@ class Settings:
 
     @property
     def development(self) -> bool:
-        """No signing secret: no authentication, and only loopback addresses may listen."""
+        """No signing secret: no authentication, and only loopback addresses (`is_loopback`)
+        may listen."""
         return self.auth_secret is None
 
     def __post_init__(self) -> None:
+        # postgresql://, postgres:// and a plain file path, as every caller may give them.
+        object.__setattr__(self, "database_url", database_url(self.database_url))
+        if self.read_database_url is not None:
+            object.__setattr__(self, "read_database_url", database_url(self.read_database_url))
         if self.assets not in ASSET_SOURCES:
             raise SettingsError(
                 f"{ENV_PREFIX}ASSETS must be one of {', '.join(ASSET_SOURCES)}, got {self.assets!r}"
@@ -230,6 +238,16 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     return warnings
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or `localhost`."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _is_origin(text: str) -> bool:
     parts = urlsplit(text)
     return (
@@ -241,4 +259,10 @@ def _is_origin(text: str) -> bool:
     )
 
 
-__all__ = ["Settings", "SettingsError", "known_variables", "unknown_variables"]
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "is_loopback",
+    "known_variables",
+    "unknown_variables",
+]

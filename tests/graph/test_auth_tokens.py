@@ -5,7 +5,8 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from graph.http.auth import AuthenticationError, Principal, Role, TokenAuthority, is_loopback
+from graph.http.auth import AuthenticationError, Principal, Role, TokenAuthority
+from graph.settings import is_loopback
 
 SECRET = "s" * 32
 
