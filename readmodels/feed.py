@@ -14,7 +14,7 @@ from readmodels.queries import GetOrder
 from readmodels.readers.orders import order_from_row
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
     from types import TracebackType
 
     from readmodels.dto import Change, OrderView
@@ -92,11 +92,13 @@ class ChangeHub:
     """Routes each published change to the subscriptions it can affect: those keyed by
     (projection, order id) for the orders it touched, and the unkeyed ones (which take every
     change). A publish costs O(orders touched + their watchers + unkeyed subscriptions), never
-    O(every subscription in the process)."""
+    O(every subscription in the process). `on_subscribe` is called after each subscription is
+    registered (the SQLite peer watch starts following other processes then)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_subscribe: Callable[[], None] | None = None) -> None:
         self._everything: set[ChangeSubscription] = set()
         self._keyed: dict[tuple[str, str], set[ChangeSubscription]] = {}
+        self._on_subscribe = on_subscribe
         self.offers = 0
         """Changes handed to a subscription, all told (the routing tests count it)."""
         self.skipped = 0
@@ -110,12 +112,14 @@ class ChangeHub:
         if order_id is None:
             subscription = ChangeSubscription(self, maxsize)
             self._everything.add(subscription)
-            return subscription
-        if projection is None:
-            raise ValueError("a subscription by order names its projection")
-        key = (projection, order_id)
-        subscription = ChangeSubscription(self, maxsize, key)
-        self._keyed.setdefault(key, set()).add(subscription)
+        else:
+            if projection is None:
+                raise ValueError("a subscription by order names its projection")
+            key = (projection, order_id)
+            subscription = ChangeSubscription(self, maxsize, key)
+            self._keyed.setdefault(key, set()).add(subscription)
+        if self._on_subscribe is not None:
+            self._on_subscribe()
         return subscription
 
     def discard(self, subscription: ChangeSubscription) -> None:
@@ -144,6 +148,11 @@ class ChangeHub:
                         subscription.offer(change)
                     offers += len(watchers)
         self.offers += offers
+
+    @property
+    def listened(self) -> bool:
+        """Whether any subscription is open (in constant time)."""
+        return bool(self._everything or self._keyed)
 
     def watchers(self, projection: str, order_id: str) -> int:
         """How many subscriptions follow `order_id` in `projection`."""

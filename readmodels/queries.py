@@ -43,8 +43,8 @@ class ListOrders(Query[OrderPage]):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OrdersChangedSince(Query[list[OrderView]]):
-    """Views changed after `after_position` (optionally of one customer and/or in one status),
-    by position, at most `first`: the catch-up of a live list."""
+    """Views changed after `after_position` (optionally of one customer; with a status, in it or
+    in a later one: departures), by position, at most `first`: the catch-up of a live list."""
 
     after_position: int
     customer_id: str | None = None

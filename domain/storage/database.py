@@ -164,6 +164,14 @@ class Database:
                 yield conn
 
     @asynccontextmanager
+    async def writer_held(self) -> AsyncIterator[None]:
+        """Hold this process's writer without opening a transaction: none of this process's
+        `write()` transactions is under way meanwhile (on SQLite; on PostgreSQL `write()`
+        does not take it)."""
+        async with self._write_lock:
+            yield
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only connection from the read pool (a consistent snapshot per statement)."""
         async with self.read_engine.connect() as conn:

@@ -31,7 +31,11 @@ ORDERS_CHANGED_DESCRIPTION = (
     "Every order whose view changes and matches the filter (a customer, a status), in position\n"
     "order. With `afterPosition` (say, the largest `position` of a list the client just read),\n"
     "the views changed since then are sent first, then the live changes, with no gap and no\n"
-    "duplicate. A customer sees only its own orders (another `customerId` is FORBIDDEN)."
+    "duplicate. With a status, the change that takes an order out of it is sent too, with the\n"
+    "order's new state (another status): drop it from the list. After that the order is sent\n"
+    "again only if it matches again. Such a departure may name an order the list never had (one\n"
+    "that passed through the status unseen, or before `afterPosition`): ignore an unknown id.\n"
+    "A customer sees only its own orders (another `customerId` is FORBIDDEN)."
 )
 PROJECTION_UPDATED_DESCRIPTION = (
     "A projection's status, each time its position advances (all projections when name is omitted)."
