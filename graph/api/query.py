@@ -15,14 +15,17 @@ from graph.api.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS
 from graph.api.reads import answer
 from graph.api.scalars import Position
 from graph.api.types import (
+    Before,
     Customer,
     DailySales,
+    Last,
     Order,
     OrderConnection,
     OrderStatus,
     Projection,
     asks_for_total,
     domain_status,
+    page_sizes,
 )
 from readmodels.queries import GetCustomer, GetOrder, GetSalesReport, ListOrders, ListProjections
 
@@ -71,15 +74,20 @@ class Query:
         status: OrderStatus | None = strawberry.UNSET,
         first: int | None = 20,
         after: str | None = strawberry.UNSET,
+        last: Last = strawberry.UNSET,
+        before: Before = strawberry.UNSET,
         min_position: Position | None = strawberry.UNSET,
         timeout_ms: int | None = strawberry.UNSET,
     ) -> OrderConnection:
         wanted_customer = listed_customer(principal(info), given(customer_id), "list")
+        first, wanted_last = page_sizes(info, first, given(last))
         query = ListOrders(
             customer_id=wanted_customer,
             status=domain_status(given(status)),
-            first=20 if first is None else first,
+            first=first,
             after=given(after),
+            last=wanted_last,
+            before=given(before),
             with_total=asks_for_total(info),
         )
         page = await answer(info, ORDER_VIEWS, query, min_position, timeout_ms)

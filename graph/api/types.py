@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
@@ -73,6 +73,12 @@ class Address:
 @strawberry.type
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool = strawberry.field(
+        description="Whether the list holds orders before this page's first edge."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor (null on an empty page)."
+    )
     end_cursor: str | None
 
 
@@ -99,7 +105,12 @@ class OrderConnection:
         return cls(
             # The edge DTOs are the sources of OrderEdge and Order (see the module docstring).
             edges=cast("list[OrderEdge]", page.edges),
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.start_cursor,
+                end_cursor=page.end_cursor,
+            ),
             counted=page.total_count,
         )
 
@@ -119,6 +130,29 @@ def asks_for_total(info: Info) -> bool:
     return any(selects(field.selections) for field in info.selected_fields)
 
 
+LAST_DESCRIPTION = (
+    "The last orders before `before` (or of the whole list), newest first like any page; "
+    "1 to 100, not with `first`."
+)
+BEFORE_DESCRIPTION = "A cursor: only orders listed before it (with `after`: between the two)."
+
+Last = Annotated[int | None, strawberry.argument(description=LAST_DESCRIPTION)]
+Before = Annotated[str | None, strawberry.argument(description=BEFORE_DESCRIPTION)]
+
+
+def page_sizes(info: Info, first: int | None, last: int | None) -> tuple[int | None, int | None]:
+    """`first` and `last` as the client gave them: `first`'s default (20) holds only when the
+    client gave no `last`, so `last` alone pages backwards, and `first` given with it is refused
+    by the reader (BAD_USER_INPUT)."""
+    if last is None:
+        return first, None
+    explicit = any(
+        isinstance(field, SelectedField) and field.arguments.get("first") is not None
+        for field in info.selected_fields
+    )
+    return (first if explicit else None), last
+
+
 @strawberry.type
 class Customer:
     id: strawberry.ID
@@ -135,12 +169,17 @@ class Customer:
         status: OrderStatus | None = strawberry.UNSET,
         first: int | None = 20,
         after: str | None = strawberry.UNSET,
+        last: Last = strawberry.UNSET,
+        before: Before = strawberry.UNSET,
     ) -> OrderConnection:
+        first, wanted_last = page_sizes(info, first, given(last))
         query = ListOrders(
             customer_id=self.id,
             status=domain_status(given(status)),
-            first=20 if first is None else first,
+            first=first,
             after=given(after),
+            last=wanted_last,
+            before=given(before),
             with_total=asks_for_total(info),
         )
         return OrderConnection.from_dto(await info.context.loaders.customer_orders.load(query))
@@ -321,9 +360,11 @@ class CommandResult:
 
 __all__ = [
     "Address",
+    "Before",
     "CommandResult",
     "Customer",
     "DailySales",
+    "Last",
     "Order",
     "OrderConnection",
     "OrderEdge",
@@ -332,5 +373,7 @@ __all__ = [
     "PageInfo",
     "Projection",
     "ProjectionState",
+    "asks_for_total",
     "domain_status",
+    "page_sizes",
 ]
