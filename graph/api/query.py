@@ -12,20 +12,17 @@ from domain.rules import check_id
 from graph.api.access import ADMIN, STAFF, listed_customer, may_see_customer, principal, require
 from graph.api.context import Info, given
 from graph.api.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS
+from graph.api.paging import Before, Last, asks_for_total, page_sizes
 from graph.api.reads import answer
 from graph.api.scalars import Position
 from graph.api.types import (
-    Before,
     Customer,
     DailySales,
-    Last,
     Order,
     OrderConnection,
     OrderStatus,
     Projection,
-    asks_for_total,
     domain_status,
-    page_sizes,
 )
 from readmodels.queries import GetCustomer, GetOrder, GetSalesReport, ListOrders, ListProjections
 

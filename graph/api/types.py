@@ -8,18 +8,17 @@ by value, so they are the resolvers' sources as they are: Strawberry reads a fie
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Annotated, cast
+from typing import cast
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
 from domain.values import OrderStatus as DomainOrderStatus
 from graph.api.context import Info, given
 from graph.api.freshness import ORDER_VIEWS
+from graph.api.paging import Before, Last, asks_for_total, page_sizes
 from graph.api.reads import wait_for_projections
 from graph.api.scalars import Position
 from readmodels.dto import (
@@ -113,44 +112,6 @@ class OrderConnection:
             ),
             counted=page.total_count,
         )
-
-
-def asks_for_total(info: Info) -> bool:
-    """Whether the connection being resolved has `totalCount` among its selections."""
-
-    def selects(selections: Iterable[Selection]) -> bool:
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                if selection.name == "totalCount":
-                    return True
-            elif selects(selection.selections):
-                return True
-        return False
-
-    return any(selects(field.selections) for field in info.selected_fields)
-
-
-LAST_DESCRIPTION = (
-    "The last orders before `before` (or of the whole list), newest first like any page; "
-    "1 to 100, not with `first`."
-)
-BEFORE_DESCRIPTION = "A cursor: only orders listed before it (with `after`: between the two)."
-
-Last = Annotated[int | None, strawberry.argument(description=LAST_DESCRIPTION)]
-Before = Annotated[str | None, strawberry.argument(description=BEFORE_DESCRIPTION)]
-
-
-def page_sizes(info: Info, first: int | None, last: int | None) -> tuple[int | None, int | None]:
-    """`first` and `last` as the client gave them: `first`'s default (20) holds only when the
-    client gave no `last`, so `last` alone pages backwards, and `first` given with it is refused
-    by the reader (BAD_USER_INPUT)."""
-    if last is None:
-        return first, None
-    explicit = any(
-        isinstance(field, SelectedField) and field.arguments.get("first") is not None
-        for field in info.selected_fields
-    )
-    return (first if explicit else None), last
 
 
 @strawberry.type
@@ -360,11 +321,9 @@ class CommandResult:
 
 __all__ = [
     "Address",
-    "Before",
     "CommandResult",
     "Customer",
     "DailySales",
-    "Last",
     "Order",
     "OrderConnection",
     "OrderEdge",
@@ -373,7 +332,5 @@ __all__ = [
     "PageInfo",
     "Projection",
     "ProjectionState",
-    "asks_for_total",
     "domain_status",
-    "page_sizes",
 ]
