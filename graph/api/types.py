@@ -18,6 +18,7 @@ import strawberry
 from domain.values import OrderStatus as DomainOrderStatus
 from graph.api.context import Info, given
 from graph.api.freshness import ORDER_VIEWS
+from graph.api.history import HISTORY_DESCRIPTION, OrderHistoryEntry, order_history
 from graph.api.paging import Before, Last, asks_for_total, page_sizes
 from graph.api.reads import wait_for_projections
 from graph.api.scalars import Position
@@ -173,6 +174,9 @@ class Order:
     )
     position: Position = strawberry.field(
         description="Global position of the last event applied to this view."
+    )
+    history: list[OrderHistoryEntry] = strawberry.field(
+        resolver=order_history, description=HISTORY_DESCRIPTION
     )
 
     @strawberry.field
