@@ -77,11 +77,11 @@ class Query:
         timeout_ms: int | None = strawberry.UNSET,
     ) -> OrderConnection:
         wanted_customer = listed_customer(principal(info), given(customer_id), "list")
-        first, wanted_last = page_sizes(info, first, given(last))
+        wanted_first, wanted_last = page_sizes(info, first, given(last))
         query = ListOrders(
             customer_id=wanted_customer,
             status=domain_status(given(status)),
-            first=first,
+            first=wanted_first,
             after=given(after),
             last=wanted_last,
             before=given(before),

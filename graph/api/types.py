@@ -134,11 +134,11 @@ class Customer:
         last: Last = strawberry.UNSET,
         before: Before = strawberry.UNSET,
     ) -> OrderConnection:
-        first, wanted_last = page_sizes(info, first, given(last))
+        wanted_first, wanted_last = page_sizes(info, first, given(last))
         query = ListOrders(
             customer_id=self.id,
             status=domain_status(given(status)),
-            first=first,
+            first=wanted_first,
             after=given(after),
             last=wanted_last,
             before=given(before),
