@@ -213,16 +213,17 @@ async def order_feed(
     """The order's view each time order_views changes it, race-free: the subscription is taken
     before the first read, so a change committed in between is still delivered. A view newer than
     `after_position` is sent at once; positions only increase. An order that does not exist, or
-    belongs to another customer than `acting_customer` (when given), is OrderNotFound."""
+    belongs to another customer than `acting_customer` (when given), is OrderNotFound (the same
+    message either way)."""
     subscription = changes.subscribe(projection=OrderViewsProjection.name, order_id=order_id)
     try:
         view = await reads.current(order_id)
-        if acting_customer is not None and (view is None or view.customer_id != acting_customer):
+        if view is None or (acting_customer is not None and view.customer_id != acting_customer):
             raise OrderNotFound(order_id)
-        last_sent = 0 if view is None else view.position
+        last_sent = view.position
         if after_position is not None:
             last_sent = min(last_sent, after_position)
-        if view is not None and view.position > last_sent:
+        if view.position > last_sent:
             last_sent = view.position
             yield view
         while True:

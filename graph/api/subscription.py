@@ -13,7 +13,7 @@ import strawberry
 from domain.rules import check_id
 from graph.api.access import ADMIN, listed_customer, principal, require
 from graph.api.context import Info, given
-from graph.api.freshness import ORDER_VIEWS, require_projection_name
+from graph.api.freshness import ORDER_VIEWS, require_projection_name, timeout_seconds
 from graph.api.live.sink import live_sink
 from graph.api.scalars import Position
 from graph.api.types import Order, OrderStatus, Projection, domain_status
@@ -56,9 +56,17 @@ async def _deliver(info: Info, feed: AsyncIterator[OrderView]) -> AsyncGenerator
 async def order_updated(
     info: Info, id: strawberry.ID, after_position: Position | None = strawberry.UNSET
 ) -> AsyncGenerator[Order, None]:
-    """Push the order's view each time order_views changes it; race-free with afterPosition."""
+    """Push the order's view each time order_views changes it; race-free with afterPosition.
+    An order that does not exist, or that the caller may not see, ends it with NOT_FOUND (the
+    same error for both), decided once order_views has applied afterPosition (at most the
+    server's default wait): an order created at or before that position is never missing."""
     caller = principal(info)
     check_id(id, "id")
+    after = given(after_position)
+    if after is not None:
+        await info.context.runner.wait_for(
+            (ORDER_VIEWS,), after, timeout_seconds(info.context.settings, None)
+        )
     sink = live_sink(info)
     if sink is not None:  # one follower task per order offers the views: none per subscriber
         followers = order_followers_for(info.context.runner.changes, info.context.order_reads)
@@ -66,7 +74,7 @@ async def order_updated(
             followers,
             id,
             sink.deliver,
-            after_position=given(after_position),
+            after_position=after,
             acting_customer=caller.acting_customer,
         )
         return
@@ -74,7 +82,7 @@ async def order_updated(
         info.context.runner.changes,
         info.context.order_reads,
         id,
-        after_position=given(after_position),
+        after_position=after,
         acting_customer=caller.acting_customer,
     )
     async for order in _deliver(info, feed):

@@ -24,6 +24,7 @@ from graph.api.schema import export_sdl
 from graph.cli import main
 from graph.ops.migrate import head_revision
 from graph.settings import Settings
+from readmodels.projections import PROJECTION_NAMES
 from tests.support.graph import app_client
 
 REPO = Path(__file__).resolve().parents[2]
@@ -169,13 +170,13 @@ async def test_status_and_rebuild(sqlite_url: str, capsys: pytest.CaptureFixture
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["PROJECTION", "STATE", "POSITION", "HEAD", "LAG", "LAST", "ERROR"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
-    assert set(rows) == {"order_views", "customer_summaries", "daily_sales"}
+    assert set(rows) == set(PROJECTION_NAMES)
     assert all(row[3] == "2" for row in rows.values())
 
     argv = ["rebuild", "--all", "--database-url", sqlite_url]
     assert await loop.run_in_executor(None, main, argv) == 0
     err = capsys.readouterr().err
-    for name in ("order_views", "customer_summaries", "daily_sales"):
+    for name in PROJECTION_NAMES:
         assert f"{name}: rebuilt up to position 2" in err
     assert "/s " in err
     assert "s left" in err
