@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import BindParameter, ColumnElement, RowMapping
 
-    from domain.storage.database import Database
-    from readmodels.readers.answers import Answers
+    from readmodels.readers.answers import Answers, ReadDatabase
 
 MAX_PAGE = 100
 # Requests per UNION ALL statement (SQLite allows at most 500 terms in a compound SELECT).
@@ -36,7 +35,7 @@ LIST_CHUNK = 100
 _NEWEST_FIRST = (order_view.c.created_at.desc(), order_view.c.seq.desc())
 
 
-async def list_orders(db: Database, query: ListOrders) -> OrderPage:
+async def list_orders(db: ReadDatabase, query: ListOrders) -> OrderPage:
     if query.with_total:
         (page,) = await list_order_pages(db, (query,))
         return page
@@ -85,11 +84,11 @@ def _page_statement(customer: bool, status: bool, after: bool) -> Select[*tuple[
     return select(order_view).where(*where).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
 
 
-async def list_orders_batch(db: Database, query: ListOrdersBatch) -> list[OrderPage]:
+async def list_orders_batch(db: ReadDatabase, query: ListOrdersBatch) -> list[OrderPage]:
     return await list_order_pages(db, query.requests)
 
 
-async def list_order_pages(db: Database, requests: Sequence[ListOrders]) -> list[OrderPage]:
+async def list_order_pages(db: ReadDatabase, requests: Sequence[ListOrders]) -> list[OrderPage]:
     """Pages for many requests: two SQL queries (a UNION ALL of pages, one of counts) per 100."""
     unique = list(dict.fromkeys(requests))
     filters = {request: _filters(request) for request in unique}
