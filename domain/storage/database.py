@@ -49,6 +49,19 @@ class DatabaseUrlError(ValueError):
     """The database URL names something ordergraph cannot run on."""
 
 
+# The schemes hosting providers hand out for PostgreSQL, which mean asyncpg here.
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def normalized_url(url: str) -> str:
+    """`url` with its async driver named: `postgresql://` and `postgres://` are asyncpg's;
+    anything else is returned as it is."""
+    for scheme in POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+asyncpg://" + url.removeprefix(scheme)
+    return url
+
+
 class Database:
     """One database: `write()` for serialised write transactions, `read()` for reads."""
 
@@ -143,5 +156,6 @@ __all__ = [
     "KEY_BUCKETS",
     "Database",
     "DatabaseUrlError",
+    "normalized_url",
     "padded_chunks",
 ]

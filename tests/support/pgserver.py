@@ -135,10 +135,11 @@ class PostgresServer:
         self._admin(_execute, "SELECT pg_wal_replay_resume()")
 
     def wait_for_replay(self, timeout: float = 30.0) -> None:
-        """Return once this standby has replayed everything its primary has written so far."""
+        """Return once this standby has replayed everything its primary has logged so far (with
+        `synchronous_commit=off` the primary sends it within `wal_writer_delay`)."""
         if self._primary is None:
             raise ValueError("not a standby")
-        target = self._primary._admin(_fetch, "SELECT pg_current_wal_lsn()::text")
+        target = self._primary._admin(_fetch, "SELECT pg_current_wal_insert_lsn()::text")
         statement = f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
         deadline = time.monotonic() + timeout
         while self._admin(_fetch, statement) is not True:
