@@ -32,7 +32,7 @@ import asyncpg
 from sqlalchemy.engine import URL, make_url
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Sequence
 
 __all__ = ["PostgresServer", "PostgresUnavailable"]
 
@@ -90,12 +90,17 @@ class PostgresServer:
         self._watchdog: subprocess.Popen[bytes] | None = None
         self._files: tuple[_Tools, Path] | None = None
         self._primary: PostgresServer | None = None
+        self._settings: tuple[str, ...] = SERVER_SETTINGS
 
     @classmethod
-    def start(cls, *, search_path: str | None = None) -> PostgresServer:
-        """Initialise and start a private server on a free port; raise PostgresUnavailable."""
+    def start(
+        cls, *, search_path: str | None = None, settings: Sequence[str] = SERVER_SETTINGS
+    ) -> PostgresServer:
+        """Initialise and start a private server on a free port, with `settings` (`name=value`;
+        its standbys get them too); raise PostgresUnavailable."""
         tools = _Tools.find(search_path)
         server = cls(URL.create("postgresql+asyncpg", username="postgres", host="127.0.0.1"))
+        server._settings = tuple(settings)
         folder = server._own_folder(tools)
         initialise = [tools.initdb, "-D", str(folder / "data"), "-A", "trust", "-U", "postgres"]
         initialise += ["-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
@@ -113,6 +118,7 @@ class PostgresServer:
         `standby.signal`), run as this server's files are; raise PostgresUnavailable."""
         tools = _Tools.find(search_path)
         standby = PostgresServer(self.base_url.set(port=None, database=None))
+        standby._settings = self._settings
         folder = standby._own_folder(tools)
         copy = [tools.basebackup, "-h", str(self.base_url.host), "-p", str(self.base_url.port)]
         copy += ["-U", str(self.base_url.username), "-D", str(folder / "data")]
@@ -221,7 +227,7 @@ class PostgresServer:
 
     def _launch(self, tools: _Tools, folder: Path, *, port: int | None = None) -> None:
         """Start the server in `folder` on `port`, or on a free port (tried a few times)."""
-        settings = " ".join(f"-c {setting}" for setting in SERVER_SETTINGS)
+        settings = " ".join(f"-c {setting}" for setting in self._settings)
         for attempt in range(1, START_ATTEMPTS + 1):
             # Another process may take the free port before the server binds it.
             chosen = free_port() if port is None else port
