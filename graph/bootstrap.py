@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from readmodels.dto import BatchApplied
     from readmodels.projections.base import Projection
     from readmodels.replicas import ReplicaRead
+
+
+log = logging.getLogger("ordergraph.app")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -58,6 +62,9 @@ class Container:
         await self.store.start()
         await self.bus.start()
         await self.runner.start()
+        if self.replicas is not None:
+            names = ", ".join(replica.name for replica in self.replicas.members)
+            log.info("reads go to the replicas %s, each proving its freshness", names)
 
     async def stop(self) -> None:
         """Commit queued commands, stop the runner at a batch boundary, close the databases."""
