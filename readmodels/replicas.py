@@ -61,7 +61,8 @@ class ReplicaRead:
 
 class Snapshot:
     """One transaction on a replica, lent to a reader as its database: every `read()` gets the
-    same connection, so everything the reader reads is as of the checked checkpoints."""
+    same connection (one block at a time), so everything the reader reads is as of the checked
+    checkpoints."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self._conn = conn
