@@ -93,7 +93,7 @@ async def test_a_caught_up_replica_answers_and_proves_what_it_reflects(
 async def test_a_read_with_min_position_on_a_paused_replica_is_never_stale(
     postgres_url: str, replica_url: str, postgres_standby: PostgresServer
 ) -> None:
-    async with replicated(postgres_url, replica_url, postgres_standby, wait_ms=200) as (
+    async with replicated(postgres_url, replica_url, postgres_standby, wait_ms=1_000) as (
         service,
         reads,
     ):
@@ -110,14 +110,14 @@ async def test_a_read_with_min_position_on_a_paused_replica_is_never_stale(
         assert answered.freshness is not None
         assert not answered.freshness.stale
         assert answered.freshness.reached[ORDER_VIEWS] >= placed.position
-        assert 0.2 <= waited < 3, "it waited ORDERGRAPH_REPLICA_WAIT_MS for the replica first"
+        assert 1.0 <= waited < 4, "it waited ORDERGRAPH_REPLICA_WAIT_MS for the replica first"
         assert outcomes(reads) == ["fallback_lag"]
         assert reads[0].behind is not None
         assert reads[0].behind >= 1
 
         started = loop.time()
-        answered = await service.query_bus.answer(query, at(placed.position, timeout=0.02))
-        assert loop.time() - started < 0.2, "the read's own timeout bounds the wait"
+        answered = await service.query_bus.answer(query, at(placed.position, timeout=0.05))
+        assert loop.time() - started < 0.8, "the read's own timeout bounds the wait"
         assert answered.answer is not None
         assert outcomes(reads) == ["fallback_lag"] * 2
 
