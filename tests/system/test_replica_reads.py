@@ -142,3 +142,35 @@ async def test_a_replica_that_is_down_over_http_falls_back(
         plain = await post(server, ORDER, {"id": created["orderId"], "p": None})
         assert plain["data"]["order"]["status"] == "PLACED"
         assert (await replica_reads(server)).get("fallback_down") == 2
+
+
+async def test_reads_go_on_from_the_replica_while_the_primary_is_down(
+    postgres_server: PostgresServer,
+) -> None:
+    """(`postgres_server` only for its skip, or failure under CI, when PostgreSQL is missing.)"""
+    primary = PostgresServer.start()  # one of its own: the suite's server must stay up
+    try:
+        replica = primary.start_standby()
+        try:
+            name = primary.create_database()
+            await standby(replica.wait_for_replay)
+            with uvicorn_server(primary.url(name), replica_urls=(replica.url(name),)) as server:
+                created = (await post_data(server, CREATE_ORDER, {"input": order_input()}))[
+                    "createOrder"
+                ]
+                await standby(replica.wait_for_replay)
+                await standby(primary.halt)
+                try:
+                    seen = await post(
+                        server, ORDER, {"id": created["orderId"], "p": created["position"]}
+                    )
+                    plain = await post(server, ORDER, {"id": created["orderId"], "p": None})
+                finally:
+                    await standby(primary.resume)
+            assert seen["data"]["order"] == {"status": "PLACED", "position": created["position"]}
+            assert seen["extensions"]["freshness"]["stale"] is False
+            assert plain["data"]["order"]["status"] == "PLACED"
+        finally:
+            replica.stop()
+    finally:
+        primary.stop()
