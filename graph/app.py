@@ -102,6 +102,7 @@ def create_app(
             projections=projections,
             on_batch=metrics.observe_batch,
             on_command=metrics.observe_command,
+            on_replica_read=metrics.observe_replica_read,
         )
         try:
             await container.start()

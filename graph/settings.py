@@ -27,6 +27,12 @@ class Settings:
     # the URL it means (domain.storage.database.database_url).
     database_url: str = DEFAULT_DATABASE_URL
     read_database_url: str | None = None
+    # PostgreSQL streaming standbys of the views database (read_database_url, else
+    # database_url): reads go there, each proving its freshness (docs/deployment.md).
+    replica_urls: tuple[str, ...] = ()
+    # How long a read whose position the views database has applied waits for a lagging
+    # replica before the views database answers it (never past the read's own timeout).
+    replica_wait_ms: int = 250
     default_wait_ms: int = 5_000
     max_wait_ms: int = 10_000
     max_tokens: int = 2_000
@@ -111,6 +117,7 @@ class Settings:
                     f"{ENV_PREFIX}ALLOWED_HOSTS must list host names like api.example.com or "
                     f"*.example.com, got {host!r}"
                 )
+        self._check_replicas()
         if self.persisted_queries < 0:
             raise SettingsError(f"{ENV_PREFIX}PERSISTED_QUERIES must be 0 (off) or more")
         for name in (
@@ -127,6 +134,25 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
+
+    def _check_replicas(self) -> None:
+        if self.replica_wait_ms < 0:
+            raise SettingsError(f"{ENV_PREFIX}REPLICA_WAIT_MS must be 0 or more milliseconds")
+        if not self.replica_urls:
+            return
+        views = self.read_database_url or self.database_url
+        if _scheme(views) != "postgresql":
+            raise SettingsError(
+                f"{ENV_PREFIX}REPLICA_URLS needs PostgreSQL: replicas are streaming standbys of "
+                f"the views database, and it is {_scheme(views) or 'a file'} here"
+            )
+        for url in self.replica_urls:
+            if not url.startswith("postgresql+asyncpg://"):
+                scheme, found, _rest = url.partition("://")
+                raise SettingsError(
+                    f"{ENV_PREFIX}REPLICA_URLS must list PostgreSQL URLs (postgresql://user@host/"
+                    f"dbname, comma-separated), got {f'a {scheme}:// URL' if found else 'no URL'}"
+                )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -159,6 +185,12 @@ class Settings:
         return cls(
             database_url=text("DATABASE_URL", DEFAULT_DATABASE_URL),
             read_database_url=env.get(ENV_PREFIX + "READ_DATABASE_URL") or None,
+            replica_urls=tuple(
+                database_url(url.strip())
+                for url in text("REPLICA_URLS", "").split(",")
+                if url.strip()
+            ),
+            replica_wait_ms=number("REPLICA_WAIT_MS", defaults.replica_wait_ms),
             default_wait_ms=number("DEFAULT_WAIT_MS", 5_000),
             max_wait_ms=number("MAX_WAIT_MS", 10_000),
             max_tokens=number("MAX_TOKENS", 2_000),
@@ -246,6 +278,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _scheme(url: str) -> str:
+    """The database kind a URL names ("postgresql", "sqlite"), "" when it names none."""
+    scheme, found, _rest = database_url(url).partition("://")
+    return scheme.partition("+")[0] if found else ""
 
 
 def _is_origin(text: str) -> bool:

@@ -164,19 +164,23 @@ class ChangeHub:
 
 class SharedOrderReads:
     """One read of an order's view per committed change, shared by every subscriber to it:
-    a change seen by 1,000 `orderUpdated` subscribers costs one query, not 1,000."""
+    a change seen by 1,000 `orderUpdated` subscribers costs one query, not 1,000.
+
+    `query_bus` is the live feeds' bus (`QueryBus.following`): it reads at least what the views
+    database has applied when asked, so a change a feed was told of is in the view it reads, on
+    a replica too."""
 
     def __init__(
         self, query_bus: QueryBus, size: int = 1024, committed: CommittedRows | None = None
     ) -> None:
-        self._query_bus = query_bus
+        self.query_bus = query_bus
         self._size = size
         self._committed = committed
         self._reads: OrderedDict[tuple[str, int], asyncio.Future[OrderView | None]] = OrderedDict()
 
     async def current(self, order_id: str) -> OrderView | None:
         """The order's view as it is now (not shared)."""
-        return await self._query_bus.ask(GetOrder(order_id=order_id))
+        return await self.query_bus.ask(GetOrder(order_id=order_id))
 
     def committed(self, order_id: str, position: int) -> OrderView | None:
         """The order's view as the batch with its event at `position` committed it, when this
@@ -189,7 +193,7 @@ class SharedOrderReads:
         key = (order_id, position)
         read = self._reads.get(key)
         if read is None:
-            read = asyncio.ensure_future(self._query_bus.ask(GetOrder(order_id=order_id)))
+            read = asyncio.ensure_future(self.query_bus.ask(GetOrder(order_id=order_id)))
             read.add_done_callback(lambda done: self._forget_failed(key, done))
             self._reads[key] = read
             while len(self._reads) > self._size:

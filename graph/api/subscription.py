@@ -99,7 +99,7 @@ async def orders_changed(
     wanted_customer = listed_customer(principal(info), given(customer_id), "follow")
     runner = info.context.runner
     start = max((s.position for s in runner.status() if s.name == ORDER_VIEWS), default=0)
-    router = list_router_for(runner.changes, info.context.query_bus)
+    router = list_router_for(runner.changes, info.context.order_reads.query_bus)
     sink = live_sink(info)
     if sink is not None:  # the router hands the views over: no task per subscriber
         sink.in_order()

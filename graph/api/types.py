@@ -20,7 +20,7 @@ from graph.api.context import Info, given
 from graph.api.freshness import ORDER_VIEWS
 from graph.api.history import HISTORY_DESCRIPTION, OrderHistoryEntry, order_history
 from graph.api.paging import Before, Last, asks_for_total, page_sizes
-from graph.api.reads import wait_for_projections
+from graph.api.reads import read, wait_for_projections
 from graph.api.scalars import Position
 from readmodels.dto import (
     CustomerView,
@@ -297,10 +297,12 @@ async def _command_result_order(root: CommandResult, info: Info) -> Order | None
     """The row the command's own batch wrote when this process still holds it (no read-back),
     else the view read once order_views has applied the command's position."""
     context = info.context
-    await wait_for_projections(context, (ORDER_VIEWS,), root.position, None)
     view = context.order_reads.committed(root.order_id, root.position)
     if view is None:
-        view = await context.query_bus.ask(GetOrder(order_id=root.order_id))
+        query = GetOrder(order_id=root.order_id)
+        view = await read(context, ORDER_VIEWS, query, root.position, None)
+    else:
+        await wait_for_projections(context, (ORDER_VIEWS,), root.position, None)
     return None if view is None else Order.from_dto(view)
 
 

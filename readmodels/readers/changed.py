@@ -15,11 +15,11 @@ from readmodels.readers.orders import order_from_row
 from readmodels.tables import order_view
 
 if TYPE_CHECKING:
-    from domain.storage.database import Database
     from readmodels.dto import OrderView
+    from readmodels.readers.answers import ReadDatabase
 
 
-async def orders_changed_since(db: Database, query: OrdersChangedSince) -> list[OrderView]:
+async def orders_changed_since(db: ReadDatabase, query: OrdersChangedSince) -> list[OrderView]:
     """Up to `query.first` views with a position above `query.after_position` (of the filter's
     customer; in its status or a later one), by position: a client pages on with the last one's
     position."""

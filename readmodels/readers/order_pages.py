@@ -33,8 +33,7 @@ from readmodels.tables import order_view
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement, RowMapping
 
-    from domain.storage.database import Database
-    from readmodels.readers.answers import Answers
+    from readmodels.readers.answers import Answers, ReadDatabase
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -131,7 +130,7 @@ def _union(selects: Sequence[Any]) -> Any:
     return selects[0] if len(selects) == 1 else union_all(*selects)
 
 
-async def list_orders(db: Database, query: ListOrders) -> OrderPage:
+async def list_orders(db: ReadDatabase, query: ListOrders) -> OrderPage:
     if query.with_total:
         (page,) = await list_order_pages(db, (query,))
         return page
@@ -180,11 +179,11 @@ def _page_statement(customer: bool, status: bool, after: bool, before: bool, bac
     return union_all(*(_tagged(part, statement) for part, statement in parts))
 
 
-async def list_orders_batch(db: Database, query: ListOrdersBatch) -> list[OrderPage]:
+async def list_orders_batch(db: ReadDatabase, query: ListOrdersBatch) -> list[OrderPage]:
     return await list_order_pages(db, query.requests)
 
 
-async def list_order_pages(db: Database, requests: Sequence[ListOrders]) -> list[OrderPage]:
+async def list_order_pages(db: ReadDatabase, requests: Sequence[ListOrders]) -> list[OrderPage]:
     """Pages for many requests: two SQL queries (a UNION ALL of pages, one of counts) per 100."""
     unique = list(dict.fromkeys(requests))
     checked = [_checked(request) for request in unique]
