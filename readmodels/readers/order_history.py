@@ -14,8 +14,7 @@ from readmodels.projections.order_history import order_history_entry
 from readmodels.queries import Query
 
 if TYPE_CHECKING:
-    from domain.storage.database import Database
-    from readmodels.readers.answers import Answers
+    from readmodels.readers.answers import Answers, ReadDatabase
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,7 +47,7 @@ _HISTORIES = (
 )
 
 
-async def get_order_histories(db: Database, query: GetOrderHistories) -> list[History]:
+async def get_order_histories(db: ReadDatabase, query: GetOrderHistories) -> list[History]:
     found: dict[str, list[OrderHistoryEntryView]] = defaultdict(list)
     wanted = list(dict.fromkeys(query.order_ids))
     if wanted:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from graph.settings import Settings, SettingsError
-from tests.graph.test_operator_errors_are_one_line import error_line, ordergraph
+from tests.support.commands import error_line, ordergraph
 
 PRIMARY = "postgresql+asyncpg://app@db-primary/orders"
 
