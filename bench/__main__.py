@@ -20,6 +20,7 @@ from bench.pairs import HttpRows, Plan
 from bench.peer import peer_row
 from bench.postgres import postgres_rows
 from bench.rebuild import rebuild_row
+from bench.replicas import replica_rows
 from bench.report import Row, format_table, to_json, versions
 
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated row groups: http,fanout,live,rebuild,growth,peer,postgres",
+        help="comma-separated row groups: http,fanout,live,rebuild,growth,peer,postgres,replicas",
     )
     return parser
 
@@ -94,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not only or "postgres" in only:
             pg_rows, postgres_version = postgres_rows(folder, plan)
             rows += pg_rows
+        if not only or "replicas" in only:
+            rows += _timed("replicas", lambda: replica_rows(folder, plan))
     facts = versions(generator_name(), postgres_version)
     facts["elapsed_s"] = round(time.monotonic() - started, 1)
     settings = {

@@ -58,8 +58,11 @@ def graphql(base_url: str, body: str, token: str) -> dict[str, Any]:
 class Server:
     """`python -m bench.server` under `taskset -c 1`, started and stopped as a context."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(
+        self, database_url: str, log_path: Path, replica_urls: tuple[str, ...] = ()
+    ) -> None:
         self.database_url = database_url
+        self.replica_urls = replica_urls
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
@@ -69,6 +72,8 @@ class Server:
         command = ["taskset", "-c", SERVER_CORE, sys.executable, "-m", "bench.server"]
         command += ["--database-url", self.database_url, "--port", str(self.port)]
         command += ["--secret", SECRET]
+        for url in self.replica_urls:
+            command += ["--replica-url", url]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)

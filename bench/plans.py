@@ -1,23 +1,19 @@
-"""`python -m bench.plans`: the operation planner in-process, against graphql-core's own path.
+"""`python -m bench.plans`: the pipeline's run in-process, against graphql-core's own path.
 
-Both sides execute the same documents through `schema.execute` on one container (a throwaway
-SQLite file with `--orders` orders of 3 lines): `plain` is `build_schema(settings)` as the app
-builds it, `planned` the same schema with `execution_context_class=PlannedExecutionContext`.
-Rounds alternate A B A B; each side reports its best leg's median time per request
-(interference only adds time), in CPU time of the process by default, which a busy machine
-disturbs far less than elapsed time (`--clock wall` for elapsed). Every request is
-real (a query-bus read of the views each time; the parser and validation caches hit, as in
-production). Rows:
+Both sides execute the same documents on one container (a throwaway SQLite file with
+`--orders` orders of 3 lines): `plain` is graphql-core's `execute` on the parsed and validated
+document (its own executor, no plans) with the answer encoded as Strawberry's view did
+(`json.dumps`), `pipeline` the prepared operation run by `Runner.run` (plans from the root
+down) and encoded by `Answer.encode` (orjson). Rounds alternate A B A B; each side reports its
+best leg's median time per request (interference only adds time), in CPU time of the process
+by default, which a busy machine disturbs far less than elapsed time (`--clock wall` for
+elapsed). Every request is real (a query-bus read of the views each time). Rows:
 
 - `list`: `orders(first: 100) { edges { cursor node { every field but lineTotal } } pageInfo }`
 - `get`: `order(id)` with every view field
-- `+json` / `+orjson`: the same, with the result encoded to bytes as Strawberry's view does
-  (`json.dumps(..., separators=(",", ":"))`) or with `orjson.dumps` (when installed), both
-  sides encoding the same way;
-- `json->plan+orjson`: today (plain, json) against both changes (planned, orjson).
 
 `--reads memory` answers the two reads from memory (the GraphQL layer alone); `--profile
-list|get` prints a cProfile of the planned side instead.
+list|get` prints a cProfile of the pipeline side instead.
 """
 
 from __future__ import annotations
@@ -38,24 +34,22 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import graphql
+
 from bench.workloads import GET, LIST
 from domain.commands import CreateOrder
 from domain.values import Address, OrderLine
-from graph.api.context import Context, Loaders
+from graph.api.context import Context, Services
 from graph.api.identity import DEVELOPMENT_PRINCIPAL
-from graph.api.schema import OrderGraphSchema, build_schema
+from graph.api.schema import build_schema, graphql_schema
 from graph.bootstrap import Container, bootstrap
-from graph.observe.metrics import Metrics
-from graph.pipeline.plans import PlannedExecutionContext
+from graph.pipeline.plans import PlanStats
+from graph.pipeline.prepare import Preparer
+from graph.pipeline.run import Runner
 from graph.settings import Settings
 from readmodels.dto import OrderPage, OrderView
 from readmodels.queries import GetOrder, ListOrders
 from readmodels.querybus import QueryBus
-
-try:  # an optional dependency: measured only when installed
-    import orjson
-except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]
 
 LINES = (
     OrderLine(sku="SKU-RED-1", quantity=2, unit_price=Decimal("19.99")),
@@ -65,21 +59,9 @@ LINES = (
 ADDRESS = Address(name="Ada", line1="1 Main St", city="Paris", postal_code="75001", country="FR")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
-Encode = Callable[[dict[str, Any]], bytes]
-
-
-def encode_json(result: dict[str, Any]) -> bytes:
-    """What Strawberry's view does with a result (BaseView.encode_json), as bytes."""
-    return json.dumps(result, separators=(",", ":")).encode()
-
-
-def encode_orjson(result: dict[str, Any]) -> bytes:
-    assert orjson is not None
-    return orjson.dumps(result)
-
 
 class Bench:
-    """Two schemas over one running container, and a fresh Context per request."""
+    """graphql-core and the pipeline over one running container, a fresh Context per request."""
 
     def __init__(
         self, container: Container, settings: Settings, query_bus: QueryBus | None = None
@@ -87,38 +69,46 @@ class Bench:
         self.container = container
         self.settings = settings
         self.query_bus = query_bus or container.query_bus
-        self.metrics = Metrics()
-        self.plain = build_schema(settings)
-        self.planned = build_schema(settings)
-        self.executor = PlannedExecutionContext.configured()
-        self.planned.execution_context_class = self.executor
+        self.schema = graphql_schema(build_schema())
+        self.stats = PlanStats()
+        self.preparer = Preparer(self.schema, settings, self.stats)
+        self.runner = Runner(self.schema, production=False)
 
     def context(self) -> Context:
         c = self.container
-        return Context(
+        services = Services(
             command_bus=c.bus,
             query_bus=self.query_bus,
             runner=c.runner,
             settings=self.settings,
-            metrics=self.metrics,
             order_reads=c.order_reads,
-            correlation_id="bench",
-            loaders=Loaders.build(self.query_bus),
-            principal=DEVELOPMENT_PRINCIPAL,
+            on_wait=lambda _stale: None,
         )
+        return Context(services=services, correlation_id="bench", principal=DEVELOPMENT_PRINCIPAL)
 
-    def request(
-        self,
-        schema: OrderGraphSchema,
-        query: str,
-        variables: dict[str, Any] | None,
-        encode: Encode | None,
-    ) -> Callable[[], Awaitable[None]]:
+    def plain(self, query: str, variables: dict[str, Any] | None) -> Callable[[], Awaitable[None]]:
+        document = graphql.parse(query)
+        assert not graphql.validate(self.schema, document)
+
         async def run() -> None:
-            result = await schema.execute(query, variables, context_value=self.context())
+            result = graphql.execute(self.schema, document, None, self.context(), variables)
+            if graphql.pyutils.is_awaitable(result):
+                result = await result
+            assert isinstance(result, graphql.ExecutionResult)
             assert result.errors is None, result.errors
-            if encode is not None:
-                encode({"data": result.data})
+            json.dumps({"data": result.data}, separators=(",", ":")).encode()
+
+        return run
+
+    async def pipeline(
+        self, query: str, variables: dict[str, Any] | None
+    ) -> Callable[[], Awaitable[None]]:
+        prepared = await self.preparer.prepare(query, None)
+
+        async def run() -> None:
+            answer = await self.runner.run(prepared, variables, self.context())
+            assert not answer.errors, answer.errors
+            answer.encode()
 
         return run
 
@@ -222,7 +212,7 @@ async def main(argv: list[str] | None = None) -> int:
             workloads = {"list": (LIST, None), "get": (GET, {"id": order_id})}
             if args.profile:
                 query, variables = workloads[args.profile]
-                run = bench.request(bench.planned, query, variables, None)
+                run = await bench.pipeline(query, variables)
                 await _median_seconds(run, 5)
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -230,31 +220,18 @@ async def main(argv: list[str] | None = None) -> int:
                 profiler.disable()
                 pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
                 return 0
-            encoders: list[tuple[str, Encode | None]] = [("", None), ("+json", encode_json)]
-            if orjson is not None:
-                encoders.append(("+orjson", encode_orjson))
             legs = f"best of {args.rounds} legs of {args.iterations} requests"
             print(f"{args.clock} time per request (median of a leg), {legs}, reads: {args.reads}")
-            print(f"{'row':<24}{'plain ms':>10}{'planned ms':>12}{'speed-up':>10}")
+            print(f"{'row':<24}{'plain ms':>10}{'pipeline ms':>13}{'speed-up':>10}")
             for name, (query, variables) in workloads.items():
-                for suffix, encode in encoders:
-                    a, b = await compare(
-                        bench.request(bench.plain, query, variables, encode),
-                        bench.request(bench.planned, query, variables, encode),
-                        args.iterations,
-                        args.rounds,
-                    )
-                    print(f"{name + suffix:<24}{a * 1e3:>10.3f}{b * 1e3:>12.3f}{a / b:>9.2f}x")
-                if orjson is not None:  # the whole change: plan and orjson against today
-                    a, b = await compare(
-                        bench.request(bench.plain, query, variables, encode_json),
-                        bench.request(bench.planned, query, variables, encode_orjson),
-                        args.iterations,
-                        args.rounds,
-                    )
-                    row = f"{name} json->plan+orjson"
-                    print(f"{row:<24}{a * 1e3:>10.3f}{b * 1e3:>12.3f}{a / b:>9.2f}x")
-            print(f"plan stats: {bench.executor.plan_stats.snapshot()}")
+                a, b = await compare(
+                    bench.plain(query, variables),
+                    await bench.pipeline(query, variables),
+                    args.iterations,
+                    args.rounds,
+                )
+                print(f"{name:<24}{a * 1e3:>10.3f}{b * 1e3:>13.3f}{a / b:>9.2f}x")
+            print(f"plan stats: {bench.stats.snapshot()}")
         finally:
             await container.stop()
     return 0

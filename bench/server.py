@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route, Router
 
 from graph.app import create_app
-from graph.ops.serve import uvicorn_options
+from graph.cli.serve import uvicorn_options
 from graph.settings import Settings
 from readmodels.projections import PROJECTION_NAMES
 
@@ -163,6 +163,9 @@ def bench_routes(app: Starlette) -> list[Route]:
     async def commit_time(request: Request) -> Response:
         return _json({"t": probes.commit_time(int(request.query_params["position"]))})
 
+    async def commit_times(_request: Request) -> Response:
+        return _json({"commits": probes.commits})
+
     handlers: dict[str, tuple[str, Callable[[Request], Awaitable[Response]]]] = {
         "/bench/setup": ("POST", setup),
         "/bench/const": ("POST", constant),
@@ -174,6 +177,7 @@ def bench_routes(app: Starlette) -> list[Route]:
         "/bench/drain": ("GET", drain),
         "/bench/freshness": ("POST", freshness),
         "/bench/commit": ("GET", commit_time),
+        "/bench/commits": ("GET", commit_times),
     }
     return [Route(path, handler, methods=[method]) for path, (method, handler) in handlers.items()]
 
@@ -192,8 +196,14 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--secret", required=True)
+    parser.add_argument("--replica-url", action="append", default=[])
     args = parser.parse_args()
-    settings = Settings(database_url=args.database_url, production=True, auth_secret=args.secret)
+    settings = Settings(
+        database_url=args.database_url,
+        production=True,
+        auth_secret=args.secret,
+        replica_urls=tuple(args.replica_url),
+    )
     uvicorn.run(build_bench_app(settings), **uvicorn_options("127.0.0.1", args.port, "text"))
 
 

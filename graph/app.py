@@ -28,10 +28,19 @@ from graph.http.metrics_route import MetricsRoute
 from graph.http.pages import GraphiqlPage, page_routes
 from graph.http.persisted import PersistedQueries
 from graph.http.request_log import RequestLog, configure_logging
-from graph.http.startup import OneLineStartupErrors
 from graph.observe.live_metrics import live_delivery
 from graph.observe.metrics import Metrics
-from graph.ops.preflight import StartupError, check_sqlite, where
+from graph.ops.listen import check_serving, uvicorn_address
+from graph.ops.migrate import SchemaMismatch
+from graph.ops.preflight import (
+    MIGRATE_OFF_HINT,
+    StartupError,
+    check_databases_now,
+    check_sqlite,
+    check_url,
+    where,
+)
+from graph.ops.startup import OneLineStartupErrors
 from graph.ops.status import ServingMark
 from graph.pipeline.plans import PlanStats
 from graph.pipeline.prepare import Preparer
@@ -49,26 +58,27 @@ HEALTH_TIMEOUT_SECONDS = 2.0
 
 def _settings_from_env() -> Settings:
     """The environment's settings when the app is built by `uvicorn graph.app:create_app
-    --factory`: logging set up as `ordergraph serve` does (unless the host configured it), and a
-    bad variable one line on stderr and exit status 1, not a traceback."""
-    if not logging.getLogger().handlers:
-        configure_logging()
+    --factory`, checked before uvicorn starts the lifespan (which migrates the database and
+    takes the projections): a bad variable or database URL, a missing SQLite file or folder, a
+    port in use or a non-loopback address without a secret (read from uvicorn's own command
+    line), a database that does not answer or, when the schema is only checked, is at another
+    revision: each is one line on stderr and exit status 1. Logging is set up as `ordergraph
+    serve` does (unless the host configured it)."""
     try:
         settings = Settings.from_env()
-    except SettingsError as error:
-        sys.exit(f"ordergraph: {error}")
+        for url in filter(None, (settings.database_url, settings.read_database_url)):
+            check_url(url)
+            check_sqlite(url, create=settings.migrate_on_start, missing_hint=MIGRATE_OFF_HINT)
+        address = uvicorn_address(sys.argv)
+        if address is not None:
+            check_serving(settings, *address)
+        check_databases_now(settings)
+    except (SettingsError, StartupError, SchemaMismatch) as error:
+        sys.exit(f"ordergraph: error: {error}")
+    if not logging.getLogger().handlers:
+        configure_logging()
     for warning in unknown_variables():
         log.warning("%s", warning)
-    try:
-        for url in filter(None, (settings.database_url, settings.read_database_url)):
-            check_sqlite(
-                url,
-                create=settings.migrate_on_start,
-                missing_hint="ORDERGRAPH_MIGRATE_ON_START=false only checks an existing "
-                "database: run `ordergraph migrate` first",
-            )
-    except StartupError as error:
-        sys.exit(f"ordergraph: {error}")
     if settings.development:
         log.warning(
             "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication (every caller "
@@ -149,6 +159,7 @@ def create_app(
             projections=projections,
             on_batch=metrics.observe_batch,
             on_command=metrics.observe_command,
+            on_replica_read=metrics.observe_replica_read,
         )
         try:
             await container.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,17 +15,23 @@ from graph.settings import Settings
 from readmodels.feed import SharedOrderReads
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.querybus import QueryBus, build_query_bus
+from readmodels.replicas import Replicas
 from readmodels.runner.runner import ProjectionRunner
 
 if TYPE_CHECKING:
     from domain.bus import CommandBus, CommandOutcome
     from readmodels.dto import BatchApplied
     from readmodels.projections.base import Projection
+    from readmodels.replicas import ReplicaRead
+
+
+log = logging.getLogger("ordergraph.app")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Container:
-    """Everything the service runs on; `read_db` is `db` unless a views database is configured."""
+    """Everything the service runs on; `read_db` is `db` unless a views database is configured,
+    and `replicas` the standbys of `read_db` that reads go to (None: reads go to `read_db`)."""
 
     settings: Settings
     db: Database
@@ -34,6 +41,7 @@ class Container:
     runner: ProjectionRunner
     query_bus: QueryBus
     order_reads: SharedOrderReads
+    replicas: Replicas | None = None
 
     @property
     def databases(self) -> list[Database]:
@@ -54,6 +62,9 @@ class Container:
         await self.store.start()
         await self.bus.start()
         await self.runner.start()
+        if self.replicas is not None:
+            names = ", ".join(replica.name for replica in self.replicas.members)
+            log.info("reads go to the replicas %s, each proving its freshness", names)
 
     async def stop(self) -> None:
         """Commit queued commands, stop the runner at a batch boundary, close the databases."""
@@ -65,6 +76,8 @@ class Container:
             await self.db.dispose()
             if self.read_db is not self.db:
                 await self.read_db.dispose()
+            if self.replicas is not None:
+                await self.replicas.dispose()
 
 
 def bootstrap(
@@ -75,14 +88,15 @@ def bootstrap(
     projections: Sequence[Projection] | None = None,
     on_batch: Callable[[BatchApplied], None] | None = None,
     on_command: Callable[[CommandOutcome], None] | None = None,
+    on_replica_read: Callable[[ReplicaRead], None] | None = None,
 ) -> Container:
     """Wire the service from `settings` (the environment's when omitted); starts nothing.
 
     The keywords replace one piece each, for tests and tools: `store` (its database becomes the
     event store's; default: a `SqlEventStore` on `settings.database_url`), `build_bus` (the
     command bus built on the store), `projections` (default: the service's views). `on_batch`
-    observes every batch the projections commit and `on_command` every command the bus
-    answers (for metrics).
+    observes every batch the projections commit, `on_command` every command the bus
+    answers and `on_replica_read` every read that could go to a replica (for metrics).
     """
     settings = settings or Settings.from_env()
     if store is None:
@@ -96,7 +110,15 @@ def bootstrap(
     bus = build_bus(store)
     if on_command is not None:
         bus.observe(on_command)
-    query_bus = build_query_bus(read_db, runner)
+    replica_wait = settings.replica_wait_ms / 1000
+    replicas = (
+        Replicas(settings.replica_urls, wait=replica_wait, observe=on_replica_read)
+        if settings.replica_urls
+        else None
+    )
+    query_bus = build_query_bus(read_db, runner, replicas)
+    # The live feeds read at least what the views database has applied when they read.
+    live_bus = query_bus.following(OrderViewsProjection.name, replica_wait)
     order_views = runner.projection(OrderViewsProjection.name)
     committed = order_views.committed if isinstance(order_views, OrderViewsProjection) else None
     return Container(
@@ -107,7 +129,8 @@ def bootstrap(
         bus=bus,
         runner=runner,
         query_bus=query_bus,
-        order_reads=SharedOrderReads(query_bus, committed=committed),
+        order_reads=SharedOrderReads(live_bus, committed=committed),
+        replicas=replicas,
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from domain.storage.database import DEFAULT_DATABASE_URL
+from domain.storage.database import DEFAULT_DATABASE_URL, database_url
 
 ENV_PREFIX = "ORDERGRAPH_"
 ASSET_SOURCES = ("auto", "local", "cdn")
@@ -22,8 +23,16 @@ class SettingsError(ValueError):
 class Settings:
     """Everything the composition root and the ASGI app need; defaults suit a laptop."""
 
+    # A SQLAlchemy URL, postgresql:// or postgres:// (asyncpg), or a SQLite file path; held as
+    # the URL it means (domain.storage.database.database_url).
     database_url: str = DEFAULT_DATABASE_URL
     read_database_url: str | None = None
+    # PostgreSQL streaming standbys of the views database (read_database_url, else
+    # database_url): reads go there, each proving its freshness (docs/deployment.md).
+    replica_urls: tuple[str, ...] = ()
+    # How long a read whose position the views database has applied waits for a lagging
+    # replica before the views database answers it (never past the read's own timeout).
+    replica_wait_ms: int = 250
     default_wait_ms: int = 5_000
     max_wait_ms: int = 10_000
     max_tokens: int = 2_000
@@ -70,10 +79,15 @@ class Settings:
 
     @property
     def development(self) -> bool:
-        """No signing secret: no authentication, and only loopback addresses may listen."""
+        """No signing secret: no authentication, and only loopback addresses (`is_loopback`)
+        may listen."""
         return self.auth_secret is None
 
     def __post_init__(self) -> None:
+        # postgresql://, postgres:// and a plain file path, as every caller may give them.
+        object.__setattr__(self, "database_url", database_url(self.database_url))
+        if self.read_database_url is not None:
+            object.__setattr__(self, "read_database_url", database_url(self.read_database_url))
         if self.assets not in ASSET_SOURCES:
             raise SettingsError(
                 f"{ENV_PREFIX}ASSETS must be one of {', '.join(ASSET_SOURCES)}, got {self.assets!r}"
@@ -106,6 +120,7 @@ class Settings:
                     f"{ENV_PREFIX}ALLOWED_HOSTS must list host names like api.example.com or "
                     f"*.example.com, got {host!r}"
                 )
+        self._check_replicas()
         if self.persisted_queries < 0:
             raise SettingsError(f"{ENV_PREFIX}PERSISTED_QUERIES must be 0 (off) or more")
         for name in (
@@ -123,6 +138,25 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
+
+    def _check_replicas(self) -> None:
+        if self.replica_wait_ms < 0:
+            raise SettingsError(f"{ENV_PREFIX}REPLICA_WAIT_MS must be 0 or more milliseconds")
+        if not self.replica_urls:
+            return
+        views = self.read_database_url or self.database_url
+        if _scheme(views) != "postgresql":
+            raise SettingsError(
+                f"{ENV_PREFIX}REPLICA_URLS needs PostgreSQL: replicas are streaming standbys of "
+                f"the views database, and it is {_scheme(views) or 'a file'} here"
+            )
+        for url in self.replica_urls:
+            if not url.startswith("postgresql+asyncpg://"):
+                scheme, found, _rest = url.partition("://")
+                raise SettingsError(
+                    f"{ENV_PREFIX}REPLICA_URLS must list PostgreSQL URLs (postgresql://user@host/"
+                    f"dbname, comma-separated), got {f'a {scheme}:// URL' if found else 'no URL'}"
+                )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -155,6 +189,12 @@ class Settings:
         return cls(
             database_url=text("DATABASE_URL", DEFAULT_DATABASE_URL),
             read_database_url=env.get(ENV_PREFIX + "READ_DATABASE_URL") or None,
+            replica_urls=tuple(
+                database_url(url.strip())
+                for url in text("REPLICA_URLS", "").split(",")
+                if url.strip()
+            ),
+            replica_wait_ms=number("REPLICA_WAIT_MS", defaults.replica_wait_ms),
             default_wait_ms=number("DEFAULT_WAIT_MS", 5_000),
             max_wait_ms=number("MAX_WAIT_MS", 10_000),
             max_tokens=number("MAX_TOKENS", 2_000),
@@ -235,6 +275,22 @@ def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
     return warnings
 
 
+def is_loopback(host: str) -> bool:
+    """Whether `host` is a loopback address or `localhost`."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _scheme(url: str) -> str:
+    """The database kind a URL names ("postgresql", "sqlite"), "" when it names none."""
+    scheme, found, _rest = database_url(url).partition("://")
+    return scheme.partition("+")[0] if found else ""
+
+
 def _is_origin(text: str) -> bool:
     parts = urlsplit(text)
     return (
@@ -246,4 +302,10 @@ def _is_origin(text: str) -> bool:
     )
 
 
-__all__ = ["Settings", "SettingsError", "known_variables", "unknown_variables"]
+__all__ = [
+    "Settings",
+    "SettingsError",
+    "is_loopback",
+    "known_variables",
+    "unknown_variables",
+]

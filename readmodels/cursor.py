@@ -17,19 +17,25 @@ _FIRST_YEAR, _LAST_YEAR = 1, 9998
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OrderCursor:
-    """Where a page ended: orders list by (created_at, seq) descending."""
+    """An order's place in a list: orders list by (created_at, seq) descending. The same cursor
+    serves either direction (`after` or `before`)."""
 
     created_at: datetime
     seq: int
     order_id: str
+
+    @property
+    def key(self) -> tuple[datetime, int]:
+        """What the list is sorted by (descending)."""
+        return self.created_at, self.seq
 
     def encode(self) -> str:
         raw = f"{self.created_at.isoformat()}|{self.seq}|{self.order_id}"
         return base64.urlsafe_b64encode(raw.encode()).decode()
 
     @classmethod
-    def decode(cls, cursor: str) -> OrderCursor:
-        """Parse a cursor, or raise ValidationFailed (field `after`)."""
+    def decode(cls, cursor: str, field: str = "after") -> OrderCursor:
+        """Parse a cursor, or raise ValidationFailed naming `field` (the argument it came in)."""
         try:
             raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
             created, seq, order_id = raw.split("|", 2)
@@ -41,7 +47,7 @@ class OrderCursor:
                 raise ValueError("out of range")
             return cls(created_at=created_at, seq=int(seq), order_id=order_id)
         except (ValueError, OverflowError, UnicodeError, binascii.Error):
-            raise ValidationFailed("malformed cursor", field="after") from None
+            raise ValidationFailed("malformed cursor", field=field) from None
 
 
 __all__ = ["SEQ_MAX", "OrderCursor"]

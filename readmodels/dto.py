@@ -53,10 +53,13 @@ class OrderEdgeView:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OrderPage:
     """One page of orders, newest first; `total_count` counts the whole filter (None when the
-    query did not ask for it)."""
+    query did not ask for it). `has_previous_page` / `has_next_page`: whether the filter holds
+    orders before the page's first edge / after its last one."""
 
     edges: tuple[OrderEdgeView, ...]
+    has_previous_page: bool
     has_next_page: bool
+    start_cursor: str | None
     end_cursor: str | None
     total_count: int | None
 

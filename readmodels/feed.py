@@ -14,7 +14,7 @@ from readmodels.queries import GetOrder
 from readmodels.readers.orders import order_from_row
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
     from types import TracebackType
 
     from readmodels.dto import Change, OrderView
@@ -92,11 +92,13 @@ class ChangeHub:
     """Routes each published change to the subscriptions it can affect: those keyed by
     (projection, order id) for the orders it touched, and the unkeyed ones (which take every
     change). A publish costs O(orders touched + their watchers + unkeyed subscriptions), never
-    O(every subscription in the process)."""
+    O(every subscription in the process). `on_subscribe` is called after each subscription is
+    registered (the SQLite peer watch starts following other processes then)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_subscribe: Callable[[], None] | None = None) -> None:
         self._everything: set[ChangeSubscription] = set()
         self._keyed: dict[tuple[str, str], set[ChangeSubscription]] = {}
+        self._on_subscribe = on_subscribe
         self.offers = 0
         """Changes handed to a subscription, all told (the routing tests count it)."""
         self.skipped = 0
@@ -110,12 +112,14 @@ class ChangeHub:
         if order_id is None:
             subscription = ChangeSubscription(self, maxsize)
             self._everything.add(subscription)
-            return subscription
-        if projection is None:
-            raise ValueError("a subscription by order names its projection")
-        key = (projection, order_id)
-        subscription = ChangeSubscription(self, maxsize, key)
-        self._keyed.setdefault(key, set()).add(subscription)
+        else:
+            if projection is None:
+                raise ValueError("a subscription by order names its projection")
+            key = (projection, order_id)
+            subscription = ChangeSubscription(self, maxsize, key)
+            self._keyed.setdefault(key, set()).add(subscription)
+        if self._on_subscribe is not None:
+            self._on_subscribe()
         return subscription
 
     def discard(self, subscription: ChangeSubscription) -> None:
@@ -145,6 +149,11 @@ class ChangeHub:
                     offers += len(watchers)
         self.offers += offers
 
+    @property
+    def listened(self) -> bool:
+        """Whether any subscription is open (in constant time)."""
+        return bool(self._everything or self._keyed)
+
     def watchers(self, projection: str, order_id: str) -> int:
         """How many subscriptions follow `order_id` in `projection`."""
         return len(self._keyed.get((projection, order_id), ()))
@@ -155,19 +164,23 @@ class ChangeHub:
 
 class SharedOrderReads:
     """One read of an order's view per committed change, shared by every subscriber to it:
-    a change seen by 1,000 `orderUpdated` subscribers costs one query, not 1,000."""
+    a change seen by 1,000 `orderUpdated` subscribers costs one query, not 1,000.
+
+    `query_bus` is the live feeds' bus (`QueryBus.following`): it reads at least what the views
+    database has applied when asked, so a change a feed was told of is in the view it reads, on
+    a replica too."""
 
     def __init__(
         self, query_bus: QueryBus, size: int = 1024, committed: CommittedRows | None = None
     ) -> None:
-        self._query_bus = query_bus
+        self.query_bus = query_bus
         self._size = size
         self._committed = committed
         self._reads: OrderedDict[tuple[str, int], asyncio.Future[OrderView | None]] = OrderedDict()
 
     async def current(self, order_id: str) -> OrderView | None:
         """The order's view as it is now (not shared)."""
-        return await self._query_bus.ask(GetOrder(order_id=order_id))
+        return await self.query_bus.ask(GetOrder(order_id=order_id))
 
     def committed(self, order_id: str, position: int) -> OrderView | None:
         """The order's view as the batch with its event at `position` committed it, when this
@@ -180,7 +193,7 @@ class SharedOrderReads:
         key = (order_id, position)
         read = self._reads.get(key)
         if read is None:
-            read = asyncio.ensure_future(self._query_bus.ask(GetOrder(order_id=order_id)))
+            read = asyncio.ensure_future(self.query_bus.ask(GetOrder(order_id=order_id)))
             read.add_done_callback(lambda done: self._forget_failed(key, done))
             self._reads[key] = read
             while len(self._reads) > self._size:
@@ -204,16 +217,17 @@ async def order_feed(
     """The order's view each time order_views changes it, race-free: the subscription is taken
     before the first read, so a change committed in between is still delivered. A view newer than
     `after_position` is sent at once; positions only increase. An order that does not exist, or
-    belongs to another customer than `acting_customer` (when given), is OrderNotFound."""
+    belongs to another customer than `acting_customer` (when given), is OrderNotFound (the same
+    message either way)."""
     subscription = changes.subscribe(projection=OrderViewsProjection.name, order_id=order_id)
     try:
         view = await reads.current(order_id)
-        if acting_customer is not None and (view is None or view.customer_id != acting_customer):
+        if view is None or (acting_customer is not None and view.customer_id != acting_customer):
             raise OrderNotFound(order_id)
-        last_sent = 0 if view is None else view.position
+        last_sent = view.position
         if after_position is not None:
             last_sent = min(last_sent, after_position)
-        if view is not None and view.position > last_sent:
+        if view.position > last_sent:
             last_sent = view.position
             yield view
         while True:

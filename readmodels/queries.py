@@ -31,20 +31,26 @@ class GetOrders(Query[list[OrderView | None]]):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ListOrders(Query[OrderPage]):
-    """A page of orders, newest first, optionally of one customer and/or in one status."""
+    """A page of orders, newest first, optionally of one customer and/or in one status.
+
+    Relay's arguments: `first` orders after the cursor `after`, or the `last` orders before the
+    cursor `before` (`after` with `before` is a window between two cursors). `first` and `last`
+    together are refused; with neither, the page is the first 20."""
 
     customer_id: str | None = None
     status: OrderStatus | None = None
-    first: int = 20
+    first: int | None = None
     after: str | None = None
+    last: int | None = None
+    before: str | None = None
     with_total: bool = True
     """Count every order the filter matches (a count is the costly part of a large listing)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class OrdersChangedSince(Query[list[OrderView]]):
-    """Views changed after `after_position` (optionally of one customer and/or in one status),
-    by position, at most `first`: the catch-up of a live list."""
+    """Views changed after `after_position` (optionally of one customer; with a status, in it or
+    in a later one: departures), by position, at most `first`: the catch-up of a live list."""
 
     after_position: int
     customer_id: str | None = None

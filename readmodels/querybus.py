@@ -3,56 +3,98 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from readmodels import readers
+from readmodels.freshness import Answered, FreshReads, MinPosition, Progress
 from readmodels.queries import ListProjections, OrdersChangedSince, Query
 from readmodels.readers.answers import reader_answers
 
 if TYPE_CHECKING:
-    from domain.storage.database import Database
     from readmodels.dto import ProjectionStatus
+    from readmodels.readers.answers import ReadDatabase
+    from readmodels.replicas import Replicas
 
 R = TypeVar("R")
 Q = TypeVar("Q", bound=Query[Any])
 
 
-class StatusSource(Protocol):
-    """What ListProjections reads: the runner, which the bus does not otherwise know."""
+class StatusSource(Progress, Protocol):
+    """What the bus needs of the runner: its status (ListProjections), and how far the
+    views database's projections are (reads with a minimum position)."""
 
     def status(self) -> list[ProjectionStatus]: ...
 
 
 class QueryBus:
-    """Answers queries; `ask` is typed by the query's result type."""
+    """Answers queries; `ask` is typed by the query's result type.
 
-    def __init__(self) -> None:
+    Readers (`register_reader`) run where `reads` places them: the views database, or a
+    replica proven fresh enough (`readmodels/freshness.py`). A bus made by `following` reads
+    at least what the views database has applied to one projection when it is asked (the
+    live feeds' reads: a change they were told of is always in what they read)."""
+
+    def __init__(self, reads: FreshReads | None = None) -> None:
+        self._reads = reads
         self._handlers: dict[type[Any], Callable[[Any], Awaitable[Any]]] = {}
+        self._readers: dict[type[Any], Callable[[ReadDatabase, Any], Awaitable[Any]]] = {}
+        self._follows: tuple[str, float] | None = None
 
     def register(self, query_type: type[Q], handler: Callable[[Q], Awaitable[Any]]) -> None:
-        """Make `handler` answer queries of exactly `query_type`."""
+        """Make `handler` answer queries of exactly `query_type` (it reads no view table, or
+        reads where it chooses)."""
         self._handlers[query_type] = handler
 
-    async def ask(self, query: Query[R]) -> R:
-        """The answer of the handler registered for `type(query)`."""
+    def register_reader(
+        self, query_type: type[Q], reader: Callable[[ReadDatabase, Q], Awaitable[Any]]
+    ) -> None:
+        """Make `reader` answer queries of exactly `query_type`, reading where the bus places
+        it."""
+        if self._reads is None:
+            raise ValueError("a bus without reads cannot run readers")
+        self._readers[query_type] = reader
+
+    def following(self, projection: str, timeout: float) -> QueryBus:
+        """This bus, reading at least what the views database has applied to `projection` at
+        the time of each question (waiting at most `timeout` s on a replica for it)."""
+        bus = QueryBus(self._reads)
+        bus._handlers, bus._readers = self._handlers, self._readers
+        bus._follows = projection, timeout
+        return bus
+
+    async def ask(self, query: Query[R], at: MinPosition | None = None) -> R:
+        """The answer of the handler registered for `type(query)`, reflecting at least `at`."""
+        return (await self.answer(query, at)).answer
+
+    async def answer(self, query: Query[R], at: MinPosition | None = None) -> Answered[R]:
+        """`ask`'s answer, with what it reflects when `at` (or `following`) asked for a
+        position."""
+        reader = self._readers.get(type(query))
+        if reader is not None:
+            assert self._reads is not None
+            if at is None and self._follows is not None:
+                at = self._reads.latest(*self._follows)
+            return cast("Answered[R]", await self._reads.run(reader, query, at))
         handler = self._handlers.get(type(query))
         if handler is None:
             raise LookupError(f"no handler registered for query {type(query).__name__}")
-        return cast("R", await handler(query))
+        return Answered(answer=cast("R", await handler(query)), freshness=None)
 
 
-def build_query_bus(db: Database, runner: StatusSource) -> QueryBus:
-    """A bus answering every read-side query: each reader module's `ANSWERS` from `db`'s view
-    tables (`readmodels/readers/answers.py`), and `runner`'s status."""
+def build_query_bus(
+    db: ReadDatabase, runner: StatusSource, replicas: Replicas | None = None
+) -> QueryBus:
+    """A bus answering every read-side query: each reader module's `ANSWERS` from the view
+    tables of `db` or its `replicas` (`readmodels/readers/answers.py`), and `runner`'s
+    status."""
 
     async def list_projections(_query: ListProjections) -> list[ProjectionStatus]:
         return runner.status()
 
-    bus = QueryBus()
+    bus = QueryBus(FreshReads(db, runner, replicas))
     for query_type, reader in reader_answers().items():
-        bus.register(query_type, partial(reader, db))
-    bus.register(OrdersChangedSince, partial(readers.orders_changed_since, db))
+        bus.register_reader(query_type, reader)
+    bus.register_reader(OrdersChangedSince, readers.orders_changed_since)
     bus.register(ListProjections, list_projections)
     return bus
 

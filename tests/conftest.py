@@ -11,6 +11,7 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.support.pgserver import PostgresServer, PostgresUnavailable
 
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["pytester"]
 
-POSTGRES_FIXTURES = frozenset({"postgres_server", "postgres_url"})
+POSTGRES_FIXTURES = frozenset(
+    {"postgres_server", "postgres_url", "postgres_standby", "replica_url"}
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,6 +65,21 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_standby(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
+    """A streaming standby of the session's server (`pg_basebackup -R`), started on first use."""
+    try:
+        standby = postgres_server.start_standby()
+    except PostgresUnavailable as error:
+        if _running_in_ci():
+            pytest.fail(f"no PostgreSQL standby: {error} (CI=true)", pytrace=False)
+        pytest.skip(f"no PostgreSQL standby: {error}")
+    try:
+        yield standby
+    finally:
+        standby.stop()
+
+
 def _fresh_database(server: PostgresServer) -> Iterator[str]:
     name = server.create_database()
     try:
@@ -74,6 +92,19 @@ def _fresh_database(server: PostgresServer) -> Iterator[str]:
 def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     """The URL of a brand-new empty PostgreSQL database, dropped after the test."""
     yield from _fresh_database(postgres_server)
+
+
+@pytest.fixture
+def replica_url(postgres_standby: PostgresServer, postgres_url: str) -> Iterator[str]:
+    """`postgres_url`'s database as the standby serves it, replayed up to now. After the test
+    the standby runs and replays again, whatever the test did to it."""
+    postgres_standby.wait_for_replay()
+    yield postgres_standby.url(str(make_url(postgres_url).database))
+    try:
+        postgres_standby.resume_replay()
+    except PostgresUnavailable:
+        postgres_standby.resume()
+        postgres_standby.resume_replay()
 
 
 @pytest.fixture

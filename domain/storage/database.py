@@ -11,16 +11,24 @@ the database serialises what must be serialised.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///ordergraph.db"
+# A URL starts with a scheme and a colon; anything else is a file path.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# The forms that name no driver (PostgreSQL's as libpq and every hosting provider write it).
+_DRIVERLESS = {"postgres": "postgresql+asyncpg", "postgresql": "postgresql+asyncpg"}
+_DRIVERLESS_SQLITE = "sqlite"
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -49,24 +57,81 @@ class DatabaseUrlError(ValueError):
     """The database URL names something ordergraph cannot run on."""
 
 
+def database_url(text: str) -> str:
+    """`text` as the URL ordergraph runs on. `postgresql://` and `postgres://` (what hosting
+    providers hand out) take the asyncpg driver, with libpq's `sslmode` passed on as asyncpg's
+    `ssl`; `sqlite:///x.db` takes aiosqlite; a plain file path (`orders.db`, `./data/orders.db`,
+    `/var/lib/ordergraph/orders.db`, `~/orders.db`) is a SQLite file. Anything else comes back
+    as it is, for `check_database_url` to judge."""
+    if not text or _SCHEME.match(text) is None:
+        return f"sqlite+aiosqlite:///{os.path.expanduser(text)}" if text else text
+    scheme, _, rest = text.partition(":")
+    if scheme.lower() == _DRIVERLESS_SQLITE:
+        return f"sqlite+aiosqlite:{rest}"
+    driver = _DRIVERLESS.get(scheme.lower())
+    if driver is None:
+        return text
+    try:
+        parsed = make_url(f"{driver}:{rest}")
+    except ArgumentError:
+        return text
+    if "sslmode" in parsed.query and "ssl" not in parsed.query:
+        ssl = parsed.query["sslmode"]
+        parsed = parsed.difference_update_query(["sslmode"]).update_query_dict({"ssl": ssl})
+    return parsed.render_as_string(hide_password=False)
+
+
+def check_database_url(url: str) -> URL:
+    """The parsed `url` if ordergraph can run on it (an async driver, a SQLite file whose folder
+    exists); else DatabaseUrlError saying what to give instead."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(
+            "not a database URL: give postgresql://USER:PASSWORD@HOST:5432/NAME or a SQLite "
+            "file path such as ./ordergraph.db"
+        ) from None
+    dialect = parsed.get_backend_name()
+    if dialect == "sqlite":
+        if parsed.get_driver_name() != "aiosqlite":
+            raise DatabaseUrlError(
+                f"SQLite through {parsed.get_driver_name()!r} is not supported: use "
+                "sqlite+aiosqlite:///PATH, or give the file path alone"
+            )
+        if parsed.database in (None, "", ":memory:"):
+            raise DatabaseUrlError(
+                "an in-memory SQLite database cannot be shared by the writer and the read "
+                "pool; give a file path, e.g. ./ordergraph.db"
+            )
+        folder = Path(parsed.database).absolute().parent
+        if not folder.is_dir():
+            raise DatabaseUrlError(
+                f"the folder of the SQLite file does not exist: {folder} (create it, or give "
+                "another path)"
+            )
+    elif dialect == "postgresql":
+        if parsed.get_driver_name() != "asyncpg":
+            raise DatabaseUrlError(
+                f"PostgreSQL through {parsed.get_driver_name()!r} is not supported: use "
+                "postgresql://, which ordergraph runs with asyncpg"
+            )
+    else:
+        raise DatabaseUrlError(
+            f"unsupported database {dialect!r}: use PostgreSQL (postgresql://...) or a SQLite "
+            "file path"
+        )
+    return parsed
+
+
 class Database:
     """One database: `write()` for serialised write transactions, `read()` for reads."""
 
     def __init__(self, url: str, *, read_pool_size: int = 4, echo: bool = False) -> None:
-        parsed = make_url(url)
+        url = database_url(url)
+        parsed = check_database_url(url)
         self.url = url
         self.dialect = parsed.get_backend_name()
         if self.dialect == "sqlite":
-            if parsed.get_driver_name() != "aiosqlite":
-                raise DatabaseUrlError("SQLite URLs must use the async driver: sqlite+aiosqlite://")
-            if parsed.database in (None, "", ":memory:"):
-                raise DatabaseUrlError(
-                    "an in-memory SQLite database cannot be shared by the writer and the read "
-                    "pool; give a file path, e.g. sqlite+aiosqlite:///ordergraph.db"
-                )
-            folder = Path(parsed.database).absolute().parent
-            if not folder.is_dir():
-                raise DatabaseUrlError(f"the folder of the SQLite file does not exist: {folder}")
             self.write_engine = create_async_engine(
                 url, echo=echo, pool_size=1, max_overflow=0, pool_reset_on_return=None
             )
@@ -79,18 +144,9 @@ class Database:
             )
             _configure_sqlite(self.write_engine, immediate=True)
             _configure_sqlite(self.read_engine, immediate=False)
-        elif self.dialect == "postgresql":
-            if parsed.get_driver_name() != "asyncpg":
-                raise DatabaseUrlError(
-                    "PostgreSQL URLs must use the async driver: postgresql+asyncpg://"
-                )
+        else:
             self.write_engine = create_async_engine(url, echo=echo, pool_size=5)
             self.read_engine = create_async_engine(url, echo=echo, pool_size=read_pool_size)
-        else:
-            raise DatabaseUrlError(
-                f"unsupported database {self.dialect!r}: use sqlite+aiosqlite:// or "
-                "postgresql+asyncpg://"
-            )
         self._write_lock = asyncio.Lock()
 
     @property
@@ -106,6 +162,14 @@ class Database:
         else:
             async with self.write_engine.begin() as conn:
                 yield conn
+
+    @asynccontextmanager
+    async def writer_held(self) -> AsyncIterator[None]:
+        """Hold this process's writer without opening a transaction: none of this process's
+        `write()` transactions is under way meanwhile (on SQLite; on PostgreSQL `write()`
+        does not take it)."""
+        async with self._write_lock:
+            yield
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -143,5 +207,7 @@ __all__ = [
     "KEY_BUCKETS",
     "Database",
     "DatabaseUrlError",
+    "check_database_url",
+    "database_url",
     "padded_chunks",
 ]

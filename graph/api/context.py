@@ -14,6 +14,7 @@ from graph.api.freshness import FreshnessLog
 from graph.api.identity import Principal
 from readmodels.dto import CustomerView, OrderPage
 from readmodels.queries import GetCustomers, ListOrders, ListOrdersBatch
+from readmodels.readers.order_history import GetOrderHistories, History
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,6 +37,7 @@ class Loaders:
 
     customers: DataLoader[str, CustomerView]
     customer_orders: DataLoader[ListOrders, OrderPage]
+    order_history: DataLoader[str, History]
 
     @classmethod
     def build(cls, query_bus: QueryBus) -> Loaders:
@@ -49,9 +51,13 @@ class Loaders:
         async def load_customer_orders(queries: list[ListOrders]) -> list[OrderPage]:
             return await query_bus.ask(ListOrdersBatch(requests=tuple(queries)))
 
+        async def load_histories(order_ids: list[str]) -> list[History]:
+            return await query_bus.ask(GetOrderHistories(order_ids=tuple(order_ids)))
+
         return cls(
             customers=DataLoader(load_fn=load_customers, cache=False),
             customer_orders=DataLoader(load_fn=load_customer_orders, cache=False),
+            order_history=DataLoader(load_fn=load_histories, cache=False),
         )
 
 

@@ -1,5 +1,5 @@
 """The projections a read can wait for, and the `extensions.freshness` report of those waits
-(put into the response by graph/api/gate.py)."""
+(put into the answer by graph/pipeline/run.py)."""
 
 from __future__ import annotations
 

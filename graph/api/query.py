@@ -12,6 +12,7 @@ from domain.rules import check_id
 from graph.api.access import ADMIN, STAFF, listed_customer, may_see_customer, principal, require
 from graph.api.context import Info, given
 from graph.api.freshness import CUSTOMER_SUMMARIES, DAILY_SALES, ORDER_VIEWS
+from graph.api.paging import Before, Last, asks_for_total, page_sizes
 from graph.api.reads import answer
 from graph.api.scalars import Position
 from graph.api.types import (
@@ -21,7 +22,6 @@ from graph.api.types import (
     OrderConnection,
     OrderStatus,
     Projection,
-    asks_for_total,
     domain_status,
 )
 from readmodels.queries import GetCustomer, GetOrder, GetSalesReport, ListOrders, ListProjections
@@ -71,15 +71,20 @@ class Query:
         status: OrderStatus | None = strawberry.UNSET,
         first: int | None = 20,
         after: str | None = strawberry.UNSET,
+        last: Last = strawberry.UNSET,
+        before: Before = strawberry.UNSET,
         min_position: Position | None = strawberry.UNSET,
         timeout_ms: int | None = strawberry.UNSET,
     ) -> OrderConnection:
         wanted_customer = listed_customer(principal(info), given(customer_id), "list")
+        wanted_first, wanted_last = page_sizes(info, first, given(last))
         query = ListOrders(
             customer_id=wanted_customer,
             status=domain_status(given(status)),
-            first=20 if first is None else first,
+            first=wanted_first,
             after=given(after),
+            last=wanted_last,
+            before=given(before),
             with_total=asks_for_total(info),
         )
         page = await answer(info, ORDER_VIEWS, query, min_position, timeout_ms)

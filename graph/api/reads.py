@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from graph.api.context import given
 from graph.api.freshness import timeout_seconds
+from readmodels.freshness import MinPosition
 
 if TYPE_CHECKING:
     from graph.api.context import Context, Info
+    from readmodels.dto import WaitResult
     from readmodels.queries import Query
 
 R = TypeVar("R")
@@ -22,9 +24,26 @@ async def wait_for_projections(
     timeout = timeout_seconds(context.settings, timeout_ms)
     if min_position is None:
         return
-    result = await context.runner.wait_for(names, min_position, timeout)
-    context.services.on_wait(result.stale)
-    context.freshness.record(result)
+    _record(context, await context.runner.wait_for(names, min_position, timeout))
+
+
+async def read(
+    context: Context,
+    projection: str,
+    query: Query[R],
+    min_position: int | None,
+    timeout_ms: int | None,
+) -> R:
+    """`query`'s answer, reflecting at least `min_position` of `projection` when given (waiting
+    at most `timeoutMs`; on a replica too: `readmodels/freshness.py`), what it reflects logged."""
+    timeout = timeout_seconds(context.settings, timeout_ms)
+    if min_position is None:
+        return await context.query_bus.ask(query)
+    at = MinPosition(projections=(projection,), position=min_position, timeout=timeout)
+    answered = await context.query_bus.answer(query, at)
+    if answered.freshness is not None:
+        _record(context, answered.freshness)
+    return answered.answer
 
 
 async def answer(
@@ -34,10 +53,13 @@ async def answer(
     min_position: int | None,
     timeout_ms: int | None,
 ) -> R:
-    """`query`'s answer once `projection` has applied `min_position` (when the client gave
-    one, at most `timeoutMs`); the arguments may be Strawberry's UNSET."""
-    await wait_for_projections(info.context, (projection,), given(min_position), given(timeout_ms))
-    return await info.context.query_bus.ask(query)
+    """`read` with a field's arguments, which may be Strawberry's UNSET."""
+    return await read(info.context, projection, query, given(min_position), given(timeout_ms))
 
 
-__all__ = ["answer", "wait_for_projections"]
+def _record(context: Context, result: WaitResult) -> None:
+    context.services.on_wait(result.stale)
+    context.freshness.record(result)
+
+
+__all__ = ["answer", "read", "wait_for_projections"]

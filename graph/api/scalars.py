@@ -11,15 +11,17 @@ reports as BAD_USER_INPUT.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, NewType
+from typing import Any, NewType, TypeVar
 
 import strawberry
 from graphql import GraphQLError, IntValueNode, StringValueNode, ValueNode
 from strawberry.types.scalar import ScalarDefinition
 
 Position = NewType("Position", int)
+T = TypeVar("T")
 
 POSITION_MAX = 2**63 - 1
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -49,13 +51,23 @@ def parse_decimal(value: object) -> Decimal:
     )
 
 
+def _at(node: ValueNode, parse: Callable[[Any], T], value: object) -> T:
+    """`parse(value)`, its refusal pointing at the literal `node` (so it has a location)."""
+    try:
+        return parse(value)
+    except GraphQLError as error:
+        raise GraphQLError(error.message, node) from None
+
+
 def parse_decimal_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> Decimal:
     if isinstance(node, StringValueNode):
-        return parse_decimal(node.value)
+        return _at(node, parse_decimal, node.value)
     if isinstance(node, IntValueNode):
         if len(node.value) > _MAX_DECIMAL_CHARS:
-            raise GraphQLError(f"Decimal cannot represent an integer of {len(node.value)} digits")
-        return parse_decimal(int(node.value))
+            raise GraphQLError(
+                f"Decimal cannot represent an integer of {len(node.value)} digits", node
+            )
+        return _at(node, parse_decimal, int(node.value))
     raise GraphQLError('Decimal must be a string such as "19.99" or an integer', node)
 
 
@@ -80,7 +92,7 @@ def parse_datetime(value: object) -> datetime:
 
 def parse_datetime_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> datetime:
     if isinstance(node, StringValueNode):
-        return parse_datetime(node.value)
+        return _at(node, parse_datetime, node.value)
     raise GraphQLError("DateTime must be a string", node)
 
 
@@ -103,7 +115,7 @@ def parse_position_literal(node: ValueNode, _variables: dict[str, Any] | None = 
     if isinstance(node, IntValueNode):
         if len(node.value) > _MAX_POSITION_CHARS:  # never int() thousands of digits
             raise GraphQLError(f"Position must be between 0 and {POSITION_MAX}", node)
-        return parse_position(int(node.value))
+        return _at(node, parse_position, int(node.value))
     raise GraphQLError("Position must be an integer", node)
 
 

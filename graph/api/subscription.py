@@ -13,7 +13,7 @@ import strawberry
 from domain.rules import check_id
 from graph.api.access import ADMIN, listed_customer, principal, require
 from graph.api.context import Info, given
-from graph.api.freshness import ORDER_VIEWS, require_projection_name
+from graph.api.freshness import ORDER_VIEWS, require_projection_name, timeout_seconds
 from graph.api.live.sink import live_sink
 from graph.api.scalars import Position
 from graph.api.types import Order, OrderStatus, Projection, domain_status
@@ -31,7 +31,11 @@ ORDERS_CHANGED_DESCRIPTION = (
     "Every order whose view changes and matches the filter (a customer, a status), in position\n"
     "order. With `afterPosition` (say, the largest `position` of a list the client just read),\n"
     "the views changed since then are sent first, then the live changes, with no gap and no\n"
-    "duplicate. A customer sees only its own orders (another `customerId` is FORBIDDEN)."
+    "duplicate. With a status, the change that takes an order out of it is sent too, with the\n"
+    "order's new state (another status): drop it from the list. After that the order is sent\n"
+    "again only if it matches again. Such a departure may name an order the list never had (one\n"
+    "that passed through the status unseen, or before `afterPosition`): ignore an unknown id.\n"
+    "A customer sees only its own orders (another `customerId` is FORBIDDEN)."
 )
 PROJECTION_UPDATED_DESCRIPTION = (
     "A projection's status, each time its position advances (all projections when name is omitted)."
@@ -52,9 +56,17 @@ async def _deliver(info: Info, feed: AsyncIterator[OrderView]) -> AsyncGenerator
 async def order_updated(
     info: Info, id: strawberry.ID, after_position: Position | None = strawberry.UNSET
 ) -> AsyncGenerator[Order, None]:
-    """Push the order's view each time order_views changes it; race-free with afterPosition."""
+    """Push the order's view each time order_views changes it; race-free with afterPosition.
+    An order that does not exist, or that the caller may not see, ends it with NOT_FOUND (the
+    same error for both), decided once order_views has applied afterPosition (at most the
+    server's default wait): an order created at or before that position is never missing."""
     caller = principal(info)
     check_id(id, "id")
+    after = given(after_position)
+    if after is not None:
+        await info.context.runner.wait_for(
+            (ORDER_VIEWS,), after, timeout_seconds(info.context.settings, None)
+        )
     sink = live_sink(info)
     if sink is not None:  # one follower task per order offers the views: none per subscriber
         followers = order_followers_for(info.context.runner.changes, info.context.order_reads)
@@ -62,7 +74,7 @@ async def order_updated(
             followers,
             id,
             sink.deliver,
-            after_position=given(after_position),
+            after_position=after,
             acting_customer=caller.acting_customer,
         )
         return
@@ -70,7 +82,7 @@ async def order_updated(
         info.context.runner.changes,
         info.context.order_reads,
         id,
-        after_position=given(after_position),
+        after_position=after,
         acting_customer=caller.acting_customer,
     )
     async for order in _deliver(info, feed):
@@ -87,7 +99,7 @@ async def orders_changed(
     wanted_customer = listed_customer(principal(info), given(customer_id), "follow")
     runner = info.context.runner
     start = max((s.position for s in runner.status() if s.name == ORDER_VIEWS), default=0)
-    router = list_router_for(runner.changes, info.context.query_bus)
+    router = list_router_for(runner.changes, info.context.order_reads.query_bus)
     sink = live_sink(info)
     if sink is not None:  # the router hands the views over: no task per subscriber
         sink.in_order()

@@ -8,19 +8,19 @@ by value, so they are the resolvers' sources as they are: Strawberry reads a fie
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import cast
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
 from domain.values import OrderStatus as DomainOrderStatus
 from graph.api.context import Info, given
 from graph.api.freshness import ORDER_VIEWS
-from graph.api.reads import wait_for_projections
+from graph.api.history import HISTORY_DESCRIPTION, OrderHistoryEntry, order_history
+from graph.api.paging import Before, Last, asks_for_total, page_sizes
+from graph.api.reads import read, wait_for_projections
 from graph.api.scalars import Position
 from readmodels.dto import (
     CustomerView,
@@ -73,6 +73,12 @@ class Address:
 @strawberry.type
 class PageInfo:
     has_next_page: bool
+    has_previous_page: bool = strawberry.field(
+        description="Whether the list holds orders before this page's first edge."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The first edge's cursor (null on an empty page)."
+    )
     end_cursor: str | None
 
 
@@ -99,24 +105,14 @@ class OrderConnection:
         return cls(
             # The edge DTOs are the sources of OrderEdge and Order (see the module docstring).
             edges=cast("list[OrderEdge]", page.edges),
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.start_cursor,
+                end_cursor=page.end_cursor,
+            ),
             counted=page.total_count,
         )
-
-
-def asks_for_total(info: Info) -> bool:
-    """Whether the connection being resolved has `totalCount` among its selections."""
-
-    def selects(selections: Iterable[Selection]) -> bool:
-        for selection in selections:
-            if isinstance(selection, SelectedField):
-                if selection.name == "totalCount":
-                    return True
-            elif selects(selection.selections):
-                return True
-        return False
-
-    return any(selects(field.selections) for field in info.selected_fields)
 
 
 @strawberry.type
@@ -135,12 +131,17 @@ class Customer:
         status: OrderStatus | None = strawberry.UNSET,
         first: int | None = 20,
         after: str | None = strawberry.UNSET,
+        last: Last = strawberry.UNSET,
+        before: Before = strawberry.UNSET,
     ) -> OrderConnection:
+        wanted_first, wanted_last = page_sizes(info, first, given(last))
         query = ListOrders(
             customer_id=self.id,
             status=domain_status(given(status)),
-            first=20 if first is None else first,
+            first=wanted_first,
             after=given(after),
+            last=wanted_last,
+            before=given(before),
             with_total=asks_for_total(info),
         )
         return OrderConnection.from_dto(await info.context.loaders.customer_orders.load(query))
@@ -173,6 +174,9 @@ class Order:
     )
     position: Position = strawberry.field(
         description="Global position of the last event applied to this view."
+    )
+    history: list[OrderHistoryEntry] = strawberry.field(
+        resolver=order_history, description=HISTORY_DESCRIPTION
     )
 
     @strawberry.field
@@ -293,10 +297,12 @@ async def _command_result_order(root: CommandResult, info: Info) -> Order | None
     """The row the command's own batch wrote when this process still holds it (no read-back),
     else the view read once order_views has applied the command's position."""
     context = info.context
-    await wait_for_projections(context, (ORDER_VIEWS,), root.position, None)
     view = context.order_reads.committed(root.order_id, root.position)
     if view is None:
-        view = await context.query_bus.ask(GetOrder(order_id=root.order_id))
+        query = GetOrder(order_id=root.order_id)
+        view = await read(context, ORDER_VIEWS, query, root.position, None)
+    else:
+        await wait_for_projections(context, (ORDER_VIEWS,), root.position, None)
     return None if view is None else Order.from_dto(view)
 
 

@@ -7,7 +7,6 @@ admin, and the service refuses to listen on anything but a loopback address.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -108,14 +107,4 @@ class TokenAuthority:
         return self.verify(token.strip())
 
 
-def is_loopback(host: str) -> bool:
-    """Whether `host` is a loopback address or `localhost`."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-__all__ = ["TokenAuthority", "is_loopback"]
+__all__ = ["TokenAuthority"]

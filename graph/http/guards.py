@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from starlette._utils import parse_host_header
 from starlette.datastructures import Headers
 
-from graph.http.auth import is_loopback
+from graph.settings import is_loopback
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send

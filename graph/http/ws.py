@@ -30,16 +30,15 @@ from graph.http.wsframes import close_reason, frame_problem
 from graph.pipeline.encoding import decode_json, encode_json_text
 from graph.pipeline.live import shareable
 from graph.pipeline.prepare import Refused
+from graph.pipeline.run import Answer
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterable
-
+    from graphql.execution.values import VariableValues
     from starlette.types import Message, Receive, Scope, Send
 
     from graph.http.endpoint import GraphQLEndpoint
     from graph.pipeline.live import SharedExecutions
     from graph.pipeline.prepare import Prepared
-    from graph.pipeline.run import Answer
 
 log = logging.getLogger("ordergraph.ws")
 
@@ -249,20 +248,25 @@ class TransportWS:
             return
 
     async def _stream(
-        self, operation_id: str, prepared: Prepared, variables: Any, context: Context
+        self,
+        operation_id: str,
+        prepared: Prepared,
+        variables: VariableValues,
+        context: Context,
+        root_value: object = None,
     ) -> None:
+        """A `next` per event of the subscription's stream (a live one hands its views to its
+        sink, its root value, instead), or the answer that ends it."""
         runner = self.endpoint.runner
-        source = await runner.subscribe(prepared, variables, context)
-        if not hasattr(source, "__aiter__"):
-            await self._next(operation_id, source)  # type: ignore[arg-type]
+        source = await runner.subscribe(prepared, variables, context, root_value)
+        if isinstance(source, Answer):
+            await self._next(operation_id, source)
             return
-        events: AsyncIterable[Any] = source  # type: ignore[assignment]
-        iterator = aiter(events)
+        iterator = aiter(source)
         try:
             async for event in iterator:
-                await self._next(
-                    operation_id, await runner.execute(prepared, variables, context, event)
-                )
+                answer = await runner.execute(prepared, variables, context, event)
+                await self._next(operation_id, answer)
         except Exception as error:  # the resolver refused once its stream started
             await self._next(operation_id, runner.stream_error(prepared, error, context))
         finally:
@@ -274,11 +278,12 @@ class TransportWS:
         self,
         operation_id: str,
         prepared: Prepared,
-        variables: Any,
+        variables: VariableValues,
         raw_variables: dict[str, Any] | None,
         context: Context,
     ) -> None:
-        runner = self.endpoint.runner
+        """A shareable subscription: its views executed once for every subscriber sharing
+        them (graph/pipeline/live.py), framed for this socket by its sink."""
         prefix = '{"id":' + encode_json_text(operation_id) + ',"type":"next","payload":'
         sink = OperationSink(
             self.outbox,
@@ -287,20 +292,7 @@ class TransportWS:
             (prefix, "}"),
         )
         try:
-            source = await runner.subscribe(prepared, variables, context, sink)
-            if not hasattr(source, "__aiter__"):
-                await self._next(operation_id, source)  # type: ignore[arg-type]
-                return
-            iterator = aiter(source)  # type: ignore[call-overload]
-            try:
-                async for event in iterator:  # the resolver hands its views to the sink
-                    await self._next(
-                        operation_id, await runner.execute(prepared, variables, context, event)
-                    )
-            except Exception as error:
-                await self._next(operation_id, runner.stream_error(prepared, error, context))
-            finally:
-                await iterator.aclose()
+            await self._stream(operation_id, prepared, variables, context, sink)
         finally:
             sink.leave(self.shared.leave)
 

@@ -1,9 +1,9 @@
 """Prometheus metrics: what the service did and how far behind its views are.
 
 Counters and histograms are updated where things happen (the command bus's observer, the
-freshness wait, the runner's batch observer); gauges for positions, lag, state and open
-subscriptions are read from the running store and runner at scrape time. Each app has its own
-registry.
+freshness wait, the runner's batch observer, the replicas' observer); gauges for positions, lag,
+state and open subscriptions are read from the running store and runner at scrape time. Each
+app has its own registry.
 
 The route that serves them (an admin's token needed with a signing secret) is the HTTP
 edge's: graph/http/metrics_route.py.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from graph.pipeline.plans import PlanStats
     from graph.pipeline.prepare import PreparedCache
     from readmodels.dto import BatchApplied
+    from readmodels.replicas import ReplicaRead
     from readmodels.runner.runner import ProjectionRunner
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -64,6 +65,28 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.replica_reads = Counter(
+            "ordergraph_replica_reads",
+            "Reads that could go to a replica, by where they went: replica, fallback_lag (none "
+            "had the position in time: the views database answered) or fallback_down (none "
+            "was up).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.replica_wait_seconds = Histogram(
+            "ordergraph_replica_wait_seconds",
+            "How long a read with a minimum position waited for a replica once the views "
+            "database had that position.",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.replica_lag = Gauge(
+            "ordergraph_replica_lag_positions",
+            "Positions each replica's checkpoints trailed the views database's, at its last "
+            "read with a minimum position.",
+            ["replica"],
+            registry=self.registry,
+        )
         self._state = _StateCollector()
         self.registry.register(self._state)
         if plans is not None:
@@ -93,6 +116,14 @@ class Metrics:
     def observe_batch(self, batch: BatchApplied) -> None:
         """The runner's `on_batch` observer."""
         self.commit_to_view_seconds.labels(batch.projection).observe(batch.seconds_after_commit)
+
+    def observe_replica_read(self, read: ReplicaRead) -> None:
+        """The replicas' observer."""
+        self.replica_reads.labels(read.outcome).inc()
+        if read.waited is not None:
+            self.replica_wait_seconds.observe(read.waited)
+        if read.replica is not None and read.behind is not None:
+            self.replica_lag.labels(read.replica).set(read.behind)
 
     def exposition(self) -> bytes:
         """Every series in Prometheus' text format."""

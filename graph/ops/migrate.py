@@ -106,18 +106,30 @@ async def check(db: Database) -> None:
         )
 
 
-def new_revision(message: str) -> Path:
+def new_revision(message: str) -> Path | None:
     """Write a new revision for whatever the code defines that the migrations do not build
-    yet (autogenerate against a scratch SQLite database at head); returns its file."""
+    yet (autogenerate against a scratch SQLite database at head); returns its file, or None
+    when there is nothing to write (then no file is written)."""
+
+    def unless_empty(_context: Any, _revision: Any, directives: list[Any]) -> None:
+        if directives[0].upgrade_ops.is_empty():
+            directives.clear()
+
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite:///{folder}/scratch.db")
         try:
             with engine.begin() as connection:
                 command.upgrade(_config(connection), "head")
-                script = command.revision(_config(connection), message=message, autogenerate=True)
+                script = command.revision(
+                    _config(connection),
+                    message=message,
+                    autogenerate=True,
+                    process_revision_directives=unless_empty,
+                )
         finally:
             engine.dispose()
-    assert script is not None
+    if not script:
+        return None
     assert not isinstance(script, list)
     return Path(script.path)
 

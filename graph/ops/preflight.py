@@ -1,20 +1,31 @@
-"""Checks before a command touches anything, each failure one line that says what to fix: the
-port to listen on, the SQLite file (a folder, unwritable, missing when it must exist), and
-whether the database server answers (naming host and port)."""
+"""Checks of the databases before a command touches anything, each failure one line that says
+what to fix: the URL, the SQLite file (a folder, unwritable, missing when it must exist), and
+whether the database server answers (naming host and port). Where the service listens is
+checked in `listen.py`."""
 
 from __future__ import annotations
 
-import errno
+import asyncio
 import os
-import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from domain.storage.database import Database
+from domain.storage.database import Database, DatabaseUrlError, check_database_url
+from graph.ops.migrate import check
+from graph.ops.terminal import shown_url
 
-CONNECT_TIMEOUT_SECONDS = 10.0
+if TYPE_CHECKING:
+    from graph.settings import Settings
+
+# What to run when the schema is only checked on start and the database does not exist yet.
+MIGRATE_OFF_HINT = (
+    "ORDERGRAPH_MIGRATE_ON_START=false only checks an existing database: run "
+    "`ordergraph migrate` first"
+)
 
 
 class StartupError(RuntimeError):
@@ -27,6 +38,14 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     return Path(parsed.database).absolute()
+
+
+def check_url(url: str) -> None:
+    """`url` names a database ordergraph can run on (see `check_database_url`)."""
+    try:
+        check_database_url(url)
+    except DatabaseUrlError as error:
+        raise StartupError(f"bad database URL {shown_url(url)!r}: {error}") from None
 
 
 def check_sqlite(url: str, *, create: bool, missing_hint: str) -> None:
@@ -50,29 +69,6 @@ def check_sqlite(url: str, *, create: bool, missing_hint: str) -> None:
         raise StartupError(
             f"cannot create the SQLite database {path}: the folder {path.parent} is not writable"
         )
-
-
-def check_port(host: str, port: int) -> None:
-    """Nothing listens on host:port yet, and this process may."""
-    try:
-        with socket.create_server((host, port)):
-            pass
-    except OSError as error:
-        where = f"{host}:{port}"
-        if error.errno == errno.EADDRINUSE:
-            raise StartupError(
-                f"{where} is already in use (another ordergraph serve?): stop it, or pick "
-                "another port with --port"
-            ) from None
-        if error.errno == errno.EACCES:
-            raise StartupError(
-                f"not allowed to listen on {where}: pick a port above 1023"
-            ) from None
-        if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
-            raise StartupError(
-                f"cannot listen on {host!r}: not an address of this machine"
-            ) from None
-        raise StartupError(f"cannot listen on {where}: {error.strerror or error}") from None
 
 
 def describe(error: BaseException) -> str:
@@ -100,6 +96,26 @@ async def check_reachable(db: Database) -> None:
         raise StartupError(f"cannot reach {where(db.url)}: {describe(error)}") from error
 
 
+async def check_databases(settings: Settings) -> None:
+    """Each database of `settings` answers and, when the schema is only checked on start
+    (ORDERGRAPH_MIGRATE_ON_START=false), is at this code's revision (else SchemaMismatch)."""
+    for url in filter(None, (settings.database_url, settings.read_database_url)):
+        db = Database(url)
+        try:
+            await check_reachable(db)
+            if not settings.migrate_on_start:
+                await check(db)
+        finally:
+            await db.dispose()
+
+
+def check_databases_now(settings: Settings) -> None:
+    """`check_databases` from synchronous code that may run inside an event loop (uvicorn calls
+    the app factory from its own): on a loop of its own, in a thread of its own."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, check_databases(settings)).result()
+
+
 def where(url: str) -> str:
     """The database a URL names, for a person: `PostgreSQL at host:port (database d)` or the
     SQLite file."""
@@ -112,10 +128,13 @@ def where(url: str) -> str:
 
 
 __all__ = [
+    "MIGRATE_OFF_HINT",
     "StartupError",
-    "check_port",
+    "check_databases",
+    "check_databases_now",
     "check_reachable",
     "check_sqlite",
+    "check_url",
     "describe",
     "sqlite_file",
     "where",

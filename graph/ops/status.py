@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import TracebackType
 
-    from graph.bootstrap import Container
+    from domain.ports import EventLog
+    from domain.storage.database import Database
 
 
 class ServingMark:
@@ -70,10 +71,10 @@ def sqlite_served(url: str) -> bool | None:
     return False
 
 
-async def _led_on_postgresql(container: Container, names: Sequence[str]) -> dict[str, bool]:
+async def _led_on_postgresql(read_db: Database, names: Sequence[str]) -> dict[str, bool]:
     """Which projections some process leads: their advisory lock is held elsewhere."""
     led = {}
-    async with container.read_db.write_engine.connect() as conn:
+    async with read_db.write_engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         for name in names:
             key = lock_key("projection", name)
@@ -85,15 +86,16 @@ async def _led_on_postgresql(container: Container, names: Sequence[str]) -> dict
 
 
 async def stored_status(
-    container: Container, names: Sequence[str], served: bool | None
+    event_log: EventLog, read_db: Database, names: Sequence[str], served: bool | None
 ) -> list[ProjectionStatus]:
-    """Each projection as stored; `served` is `sqlite_served`'s answer, taken beforehand."""
-    head = await container.store.head_position()
-    async with container.read_db.read() as conn:
+    """Each projection as stored in `read_db`, against the head of `event_log`; `served` is
+    `sqlite_served`'s answer, taken beforehand."""
+    head = await event_log.head_position()
+    async with read_db.read() as conn:
         positions = {name: await read_checkpoint(conn, name) for name in names}
         failures = await read_failures(conn)
-    if container.read_db.dialect == "postgresql":
-        running = await _led_on_postgresql(container, names)
+    if read_db.dialect == "postgresql":
+        running = await _led_on_postgresql(read_db, names)
     else:
         running = dict.fromkeys(names, bool(served))
     statuses = []

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Awaitable, Sequence
 from types import CoroutineType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from graphql import (
     GraphQLError,
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 _PLAIN = frozenset({type(None), str, int, float, bool, dict, list, tuple})
 
 
-def is_awaitable(value: Any) -> bool:
+def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
     """Whether a resolver's value must be awaited (plain values answered at once)."""
     kind = type(value)
     if kind in _PLAIN:
@@ -237,7 +237,7 @@ class Execution:
         self,
         return_type: GraphQLOutputType,
         field_details_list: list[FieldDetails],
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         path: Path,
         result: Awaitable[Any],
     ) -> Any:
@@ -253,7 +253,7 @@ class Execution:
 
     async def _await_completed(
         self,
-        completed: Coroutine[Any, Any, Any],
+        completed: Awaitable[Any],
         return_type: GraphQLOutputType,
         field_details_list: list[FieldDetails],
         path: Path,
@@ -284,7 +284,7 @@ class Execution:
         self,
         return_type: GraphQLOutputType,
         field_details_list: list[FieldDetails],
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         path: Path,
         result: Any,
     ) -> Any:

@@ -8,7 +8,8 @@ views changed after `after_position`, from the view table by position), and from
 change at position P delivers the views with a position in (last sent, P]; a view newer than P
 is left to the change that carries it. So there is no gap at the seam, no duplicate, and
 positions strictly increase. A watch that falls behind (its queue overflows, or a shared read
-fails) catches up from the table again, from its last sent position.
+fails) catches up from the table again, from its last sent position. A list filtered by
+status is also sent the change that takes an order out of it (departures.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 import weakref
 from typing import TYPE_CHECKING, Protocol
 
+from readmodels.live.departures import StatusMemory, sent_to
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.queries import GetOrders, OrdersChangedSince
 
@@ -68,8 +70,10 @@ class ListWatch:
             taken.append(self._queue.get_nowait())
         return taken
 
-    def matches(self, view: OrderView) -> bool:
-        return self.status is None or view.status == self.status
+    def matches(self, view: OrderView, before: OrderStatus | None) -> bool:
+        """Whether this list is sent `view`, the order's status before its change being
+        `before` (None: not known): see departures.py."""
+        return self.status is None or sent_to(self.status, view.status, before)
 
     def offer(self, position: int, views: tuple[OrderView, ...]) -> None:
         if self._direct is not None:
@@ -109,6 +113,7 @@ class ListRouter:
         self._everyone: set[ListWatch] = set()
         self._subscription: ChangeSubscription | None = None
         self._task: asyncio.Task[None] | None = None
+        self.statuses = StatusMemory()
         self.reads = 0
         """Shared reads of changed views (one per change while anyone watches a list)."""
 
@@ -136,6 +141,7 @@ class ListRouter:
         if not self._everyone and not self._by_customer and self._subscription is not None:
             self._subscription.close()
             self._subscription = None
+            self.statuses.forget()
             if self._task is not None:
                 self._task.cancel()
                 self._task = None
@@ -152,6 +158,7 @@ class ListRouter:
             change = await subscription.get()
             if subscription.dropped != dropped:
                 dropped = subscription.dropped
+                self.statuses.forget()
                 for watch in self._everyone_watching():
                     watch.fell_behind()
             if change.projection != _ORDER_VIEWS or not change.order_ids:
@@ -161,6 +168,7 @@ class ListRouter:
                 found = await self.query_bus.ask(GetOrders(order_ids=tuple(change.order_ids)))
             except Exception:
                 log.exception("live lists: reading the views of change %d failed", change.position)
+                self.statuses.forget()
                 for watch in self._everyone_watching():
                     watch.fell_behind()
                 continue
@@ -169,9 +177,13 @@ class ListRouter:
     def _deliver(self, position: int, found: list[OrderView | None]) -> None:
         views = sorted((v for v in found if v is not None), key=lambda v: v.position)
         routed: dict[ListWatch, list[OrderView]] = {}
+        statuses = self.statuses
         for view in views:
+            before = statuses.before(view.id)
+            if view.position <= position:  # a newer view waits for the change that carries it
+                statuses.remember(view.id, view.status)
             for watch in (*self._by_customer.get(view.customer_id, ()), *self._everyone):
-                if watch.matches(view):
+                if watch.matches(view, before):
                     routed.setdefault(watch, []).append(view)
         for watch, selected in routed.items():
             try:

@@ -4,7 +4,9 @@ per change for every follower of the order, each follower offered the view synch
 `follow_order` keeps `order_feed`'s guarantees (readmodels/feed.py): the follower is registered
 before the first read, so a change committed in between is still offered; a view newer than
 `after_position` is delivered at once; positions strictly increase; an order that does not
-exist, or belongs to another customer than `acting_customer`, is OrderNotFound.
+exist (in the view as read when following starts: the caller waits for the view to reach the
+client's `after_position` first), or belongs to another customer than `acting_customer`, is
+OrderNotFound, with the same message either way.
 """
 
 from __future__ import annotations
@@ -135,14 +137,13 @@ async def follow_order(
     followers.add(order_id, follower)
     try:
         view = await followers.reads.current(order_id)
-        if acting_customer is not None and (view is None or view.customer_id != acting_customer):
+        if view is None or (acting_customer is not None and view.customer_id != acting_customer):
             raise OrderNotFound(order_id)
-        last_sent = 0 if view is None else view.position
+        last_sent = view.position
         if after_position is not None:
             last_sent = min(last_sent, after_position)
         follower.last_sent = last_sent
-        if view is not None:
-            follower.offer(view)
+        follower.offer(view)
         pending, follower.pending = follower.pending, None
         if pending is not None:
             follower.offer(pending)

@@ -77,6 +77,27 @@ def _plain_statements(table: Table, dialect: Dialect) -> tuple[_PlainStatement, 
     return found
 
 
+def _plain_insert(table: Table, dialect: Dialect) -> _PlainStatement:
+    """The table's fixed INSERT, compiled once per dialect (for tables of any key)."""
+    cache: dict[str, _PlainStatement] = table.info.setdefault(PLAIN_ROWS + ":insert", {})
+    found = cache.get(dialect.name)
+    if found is None:
+        found = cache[dialect.name] = _PlainStatement(insert(table), dialect, table, "")
+    return found
+
+
+async def insert_rows(conn: AsyncConnection, table: Table, rows: list[Row]) -> None:
+    """Insert new rows with one executemany (plain tuples when the table is `PLAIN_ROWS`): for
+    a view whose events only ever add rows."""
+    if not rows:
+        return
+    if table.info.get(PLAIN_ROWS):
+        inserting = _plain_insert(table, conn.dialect)
+        await conn.exec_driver_sql(inserting.sql, inserting.tuples(rows))
+    else:
+        await conn.execute(insert(table), rows)
+
+
 class RowSet:
     """Rows of `table` keyed by its one-column primary key, for one batch."""
 
@@ -160,4 +181,4 @@ class RowSet:
         self._dirty.clear()
 
 
-__all__ = ["PLAIN_ROWS", "Row", "RowSet", "placed_before"]
+__all__ = ["PLAIN_ROWS", "Row", "RowSet", "insert_rows", "placed_before"]

@@ -1,7 +1,11 @@
 """How the query bus finds the readers: each reader module declares `ANSWERS`, the queries it
 answers and the reader of each (`async def reader(db, query)`), and `reader_answers()` collects
 them from every module of this package. A new reader is one new module, and nothing else to
-register."""
+register.
+
+A reader takes its connection from `db.read()` and nothing else: the query bus decides where
+that is (the views database's read pool, a replica, or one snapshot on a replica whose
+freshness it has checked: `readmodels/freshness.py`)."""
 
 from __future__ import annotations
 
@@ -9,13 +13,23 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from domain.storage.database import Database
+    from contextlib import AbstractAsyncContextManager
+
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from readmodels.queries import Query
 
-Reader = Callable[["Database", Any], Awaitable[Any]]
+
+class ReadDatabase(Protocol):
+    """Where a reader reads: `read()` lends it a connection for the block."""
+
+    def read(self) -> AbstractAsyncContextManager[AsyncConnection]: ...
+
+
+Reader = Callable[[ReadDatabase, Any], Awaitable[Any]]
 Answers = Mapping[type["Query[Any]"], Reader]
 
 
@@ -32,4 +46,4 @@ def reader_answers() -> dict[type[Query[Any]], Reader]:
     return found
 
 
-__all__ = ["Answers", "Reader", "reader_answers"]
+__all__ = ["Answers", "ReadDatabase", "Reader", "reader_answers"]

@@ -13,8 +13,7 @@ from readmodels.tables import customer_summary
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping
 
-    from domain.storage.database import Database
-    from readmodels.readers.answers import Answers
+    from readmodels.readers.answers import Answers, ReadDatabase
 
 
 def _customer_from_row(row: RowMapping) -> CustomerView:
@@ -26,17 +25,17 @@ def _customer_from_row(row: RowMapping) -> CustomerView:
     )
 
 
-async def get_customer(db: Database, query: GetCustomer) -> CustomerView | None:
+async def get_customer(db: ReadDatabase, query: GetCustomer) -> CustomerView | None:
     (found,) = await get_customers_by_id(db, (query.customer_id,))
     return found
 
 
-async def get_customers(db: Database, query: GetCustomers) -> list[CustomerView | None]:
+async def get_customers(db: ReadDatabase, query: GetCustomers) -> list[CustomerView | None]:
     return await get_customers_by_id(db, query.customer_ids)
 
 
 async def get_customers_by_id(
-    db: Database, customer_ids: Sequence[str]
+    db: ReadDatabase, customer_ids: Sequence[str]
 ) -> list[CustomerView | None]:
     rows = await rows_by_key(db, customer_summary.c.customer_id, customer_ids)
     return [_customer_from_row(rows[i]) if i in rows else None for i in customer_ids]

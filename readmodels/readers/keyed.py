@@ -13,7 +13,7 @@ from domain.storage.database import padded_chunks
 if TYPE_CHECKING:
     from sqlalchemy import RowMapping
 
-    from domain.storage.database import Database
+    from readmodels.readers.answers import ReadDatabase
 
 
 @cache
@@ -22,7 +22,7 @@ def _by_key(key: Any) -> Select[*tuple[Any, ...]]:
     return select(key.table).where(key.in_(bindparam("keys", expanding=True)))
 
 
-async def rows_by_key(db: Database, key: Any, keys: Sequence[str]) -> dict[str, RowMapping]:
+async def rows_by_key(db: ReadDatabase, key: Any, keys: Sequence[str]) -> dict[str, RowMapping]:
     """The rows of `key`'s table whose `key` column is one of `keys`, by key."""
     statement = _by_key(key)
     found: dict[str, RowMapping] = {}

@@ -14,8 +14,7 @@ from readmodels.readers.keyed import rows_by_key
 from readmodels.tables import order_view
 
 if TYPE_CHECKING:
-    from domain.storage.database import Database
-    from readmodels.readers.answers import Answers
+    from readmodels.readers.answers import Answers, ReadDatabase
 
 _STATUS = {status.value: status for status in OrderStatus}
 
@@ -51,17 +50,17 @@ def order_from_row(row: Mapping[Any, Any]) -> OrderView:
     )
 
 
-async def get_order(db: Database, query: GetOrder) -> OrderView | None:
+async def get_order(db: ReadDatabase, query: GetOrder) -> OrderView | None:
     async with db.read() as conn:
         row = (await conn.execute(_ORDER_BY_ID, {"id": query.order_id})).mappings().first()
     return None if row is None else order_from_row(row)
 
 
-async def get_orders(db: Database, query: GetOrders) -> list[OrderView | None]:
+async def get_orders(db: ReadDatabase, query: GetOrders) -> list[OrderView | None]:
     return await get_orders_by_id(db, query.order_ids)
 
 
-async def get_orders_by_id(db: Database, order_ids: Sequence[str]) -> list[OrderView | None]:
+async def get_orders_by_id(db: ReadDatabase, order_ids: Sequence[str]) -> list[OrderView | None]:
     rows = await rows_by_key(db, order_view.c.id, order_ids)
     return [order_from_row(rows[i]) if i in rows else None for i in order_ids]
 

@@ -12,13 +12,12 @@ from readmodels.queries import GetSalesReport
 from readmodels.tables import daily_sale
 
 if TYPE_CHECKING:
-    from domain.storage.database import Database
-    from readmodels.readers.answers import Answers
+    from readmodels.readers.answers import Answers, ReadDatabase
 
 MAX_REPORT_DAYS = 366
 
 
-async def get_sales_report(db: Database, query: GetSalesReport) -> list[DailySalesView]:
+async def get_sales_report(db: ReadDatabase, query: GetSalesReport) -> list[DailySalesView]:
     if query.from_date > query.to_date:
         raise ValidationFailed("fromDate must not be after toDate", field="fromDate")
     if (query.to_date - query.from_date).days > MAX_REPORT_DAYS:

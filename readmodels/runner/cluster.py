@@ -5,8 +5,8 @@ the views in its own transaction, or a rebuild's swap), a message with the proje
 position and the order ids it touched, in chunks under PostgreSQL's 8,000-byte payload cap; and
 an operator's skip or retry, so that it reaches whichever process runs the projection. PostgreSQL
 delivers them at commit. In: one LISTEN connection hands the other processes' messages on. Each
-message carries its sender's origin token, so a process ignores its own. On SQLite there is
-one process, and nothing is sent or listened for.
+message carries its sender's origin token, so a process ignores its own. On SQLite nothing is
+sent or listened for: other processes on the file are followed by their checkpoints (peers.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ In ONE write transaction the projector re-reads and locks the projection's check
 applies the events the checkpoint has not covered and advances the checkpoint to the batch's
 last position: each event takes effect exactly once, crash or not, and a rebuild swapping
 tables between the read and the write cannot make it apply events twice. The transaction is
-the projector's own (a slot's task) or the event store's append (the in-writer hook).
+the projector's own (a slot's task) or the event store's append (the in-writer hook). Events
+the checkpoint shows another process applied first are handed to `elsewhere` (SQLite, where no
+notification tells this process of them: runner/peers.py).
 """
 
 from __future__ import annotations
@@ -49,12 +51,14 @@ class Projector:
         cluster: Cluster,
         changes: ChangeHub,
         on_applied: Callable[[str, list[RecordedEvent]], None],
+        elsewhere: Callable[[Slot, list[RecordedEvent]], None] | None = None,
     ) -> None:
         self.log = log
         self.db = db
         self._cluster = cluster
         self._changes = changes
         self._on_applied = on_applied
+        self._elsewhere = elsewhere
 
     async def commit(self, slot: Slot, events: list[RecordedEvent]) -> None:
         """Apply `events` to `slot` in a transaction of its own, then announce them."""
@@ -70,6 +74,15 @@ class Projector:
         transaction; None when the checkpoint is elsewhere (a rebuild or another runner moved
         it: the slot follows it)."""
         checkpoint, _suffix = await lock_checkpoint(conn, slot.name)
+        if self._elsewhere is not None and checkpoint > slot.position and not slot.rebuilding:
+            # Another process on the SQLite file applied the first of these (runner/peers.py):
+            # announce them here as its notification would, then apply the rest.
+            theirs = [e for e in events if slot.position < e.position <= checkpoint]
+            if theirs:
+                self._elsewhere(slot, theirs)
+            events = [e for e in events if e.position > checkpoint]
+            if not events:
+                return None
         todo = [e for e in events if e.position > checkpoint]
         if events[0].position > checkpoint + 1 or not todo:
             slot.settle_at(checkpoint)

@@ -4,7 +4,8 @@ Each projection has a slot with its own task (`slot.py`), which applies batches 
 projector (`projector.py`); the in-writer hook (`in_writer.py`) applies them inside the append
 itself when the views share the event store's database. On PostgreSQL, leadership decides
 which process runs each projection (`leadership.py`) and the others follow its messages
-(`cluster.py`). An operator can skip a poison event with `await runner.skip_event(name,
+(`cluster.py`); on SQLite this process follows the other processes on the file through
+`peers.py`. An operator can skip a poison event with `await runner.skip_event(name,
 position)`: the skip is recorded beside the checkpoint and rebuilds honour it too.
 """
 
@@ -38,6 +39,7 @@ from readmodels.runner.checkpoint import (
 from readmodels.runner.cluster import Cluster
 from readmodels.runner.in_writer import InWriterTransaction
 from readmodels.runner.leadership import Leadership, leadership_for
+from readmodels.runner.peers import PeerWatch
 from readmodels.runner.progress import ProgressWatch
 from readmodels.runner.projector import Projector
 from readmodels.runner.rebuild import Progress, drop_shadow, rebuild_projections
@@ -101,7 +103,14 @@ class ProjectionRunner:
     ) -> None:
         self.log = log
         self.db = db
-        self.changes = ChangeHub()
+        self.peers = PeerWatch(
+            db,
+            log,
+            slots=lambda: self._slots.values(),
+            followed=self._followed,
+            listened=lambda: self.changes.listened or self._progress.waiting > 0,
+        )
+        self.changes = ChangeHub(on_subscribe=self.peers.wake)
         self.timing = Timing(
             batch_size=batch_size,
             poll_interval=poll_interval,
@@ -111,9 +120,14 @@ class ProjectionRunner:
         )
         self._leadership = leadership or leadership_for(db)
         self._cluster = Cluster(db)
-        self._progress = ProgressWatch()
+        self._progress = ProgressWatch(on_wait=self.peers.wake)
         self._projector = Projector(
-            log, db, cluster=self._cluster, changes=self.changes, on_applied=BatchLog(on_batch)
+            log,
+            db,
+            cluster=self._cluster,
+            changes=self.changes,
+            on_applied=BatchLog(on_batch),
+            elsewhere=self.peers.follow if self.peers.active else None,
         )
         chosen = default_projections() if projections is None else list(projections)
         self._slots = {
@@ -162,10 +176,12 @@ class ProjectionRunner:
         self._running = True
         for slot in self._slots.values():
             slot.start()
+        self.peers.start()
 
     async def stop(self) -> None:
         """Stop every projection at a batch boundary."""
         self._running = False
+        await self.peers.stop()
         tasks = [task for slot in self._slots.values() if (task := slot.halt()) is not None]
         await asyncio.gather(*tasks, return_exceptions=True)
         for slot in self._slots.values():

@@ -41,8 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from domain.ports import RecordedEvent
-    from domain.storage.database import Database
-    from readmodels.readers.answers import Answers
+    from readmodels.readers.answers import Answers, ReadDatabase
 
 # --- domain/events.py -------------------------------------------------------------------------
 
@@ -170,7 +169,7 @@ class GetGiftNote(Query[GiftNoteView | None]):
     order_id: str
 
 
-async def get_gift_note(db: Database, query: GetGiftNote) -> GiftNoteView | None:
+async def get_gift_note(db: ReadDatabase, query: GetGiftNote) -> GiftNoteView | None:
     async with db.read() as conn:
         statement = select(gift_note).where(gift_note.c.order_id == query.order_id)
         row = (await conn.execute(statement)).mappings().first()

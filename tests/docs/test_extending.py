@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +110,7 @@ async def service(sqlite_url: str, gift_notes_in_the_domain: None) -> AsyncItera
     runner = ProjectionRunner(store, db, projections_with_gift_notes())
     query_bus = build_query_bus(db, runner)
     for query_type, reader in ANSWERS.items():  # what build_query_bus does with readers/*.py
-        query_bus.register(query_type, partial(reader, db))
+        query_bus.register_reader(query_type, reader)
     await bus.start()
     await runner.start()
     try:

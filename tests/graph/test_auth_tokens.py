@@ -6,7 +6,8 @@ import jwt
 import pytest
 
 from graph.api.identity import AuthenticationError, Principal, Role
-from graph.http.auth import TokenAuthority, is_loopback
+from graph.http.auth import TokenAuthority
+from graph.settings import is_loopback
 
 SECRET = "s" * 32
 

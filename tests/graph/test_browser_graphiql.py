@@ -106,11 +106,8 @@ def test_fetch_assets_fills_the_folder(
         unavailable("npm is not on PATH")
     monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))  # not ~/.npm
     target = tmp_path / "assets"
-    try:
-        code = main(["fetch-assets", "--dir", str(target)])
-    except SystemExit:
-        unavailable(f"cannot fetch GraphiQL's assets: {capsys.readouterr().err.strip()}")
-    assert code == 0
+    if main(["fetch-assets", "--dir", str(target)]) != 0:  # one line: no registry reachable
+        unavailable(capsys.readouterr().err.strip())
     store = AssetStore(target)
     assert all(store.file(asset).is_file() for asset in store.assets)
     for asset in store.assets:

@@ -140,11 +140,7 @@ async def test_an_order_through_its_whole_life(database_url: str) -> None:
         assert data["order"] == {"id": order_id, "status": "SHIPPED"}
         assert data["missing"] is None
         assert data["salesReport"] == []
-        assert {p["name"] for p in data["projections"]} == {
-            "order_views",
-            "customer_summaries",
-            "daily_sales",
-        }
+        assert {p["name"] for p in data["projections"]} == set(PROJECTION_NAMES)
         assert all(p["headPosition"] == head for p in data["projections"])
         assert all(p["state"] == "RUNNING" and p["lastError"] is None for p in data["projections"])
 

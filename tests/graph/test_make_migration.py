@@ -1,4 +1,5 @@
-"""`ordergraph make-migration` writes a revision for what the code defines and migrations lack."""
+"""`ordergraph make-migration` writes a revision for what the code defines and migrations lack,
+and nothing when they lack nothing."""
 
 from __future__ import annotations
 
@@ -41,3 +42,17 @@ def test_a_new_table_gets_a_revision_that_needs_no_application_code(
     assert "sa.String(length=48)" in text
     assert "readmodels" not in text
     assert f"down_revision: str | Sequence[str] | None = '{head}'" in text
+
+
+def test_no_change_says_so_in_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    migrations = tmp_path / "migrations"
+    shutil.copytree(graph.ops.migrate.MIGRATIONS, migrations)
+    monkeypatch.setattr(graph.ops.migrate, "MIGRATIONS", migrations)
+    before = sorted((migrations / "versions").glob("*.py"))
+    assert main(["make-migration", "nothing new"]) == 0
+    assert capsys.readouterr().out == (
+        "no schema change to write: the migrations already build what the code defines\n"
+    )
+    assert sorted((migrations / "versions").glob("*.py")) == before

@@ -296,17 +296,17 @@ async def test_refused_input_and_callers_get_their_codes_and_reach_no_handler(
                 {"orderId": order_id, "item": {"sku": "X", "quantity": 1, "unitPrice": "NaN"}},
                 alice,
                 "BAD_USER_INPUT",
-                None,
+                "item.unitPrice",
             ),
             (
                 ADD,
                 {"orderId": order_id, "item": {"sku": "X", "quantity": 1, "unitPrice": 1.5}},
                 alice,
                 "BAD_USER_INPUT",
-                None,
+                "item.unitPrice",
             ),
             (ADD, {"orderId": "no-such-order", "item": LINES_INPUT[0]}, alice, "NOT_FOUND", None),
-            (SHIP, {"orderId": order_id}, staff, "BAD_USER_INPUT", None),
+            (SHIP, {"orderId": order_id}, staff, "BAD_USER_INPUT", "trackingNumber"),
         ]
         for query, fields, headers, code, field in cases:
             answer = await send(client, query, fields, headers)

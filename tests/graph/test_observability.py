@@ -10,6 +10,7 @@ import re
 import pytest
 
 from graph.http.request_log import JsonFormatter, logging_config
+from readmodels.projections import PROJECTION_NAMES
 from tests.support.graph import CREATE_ORDER, app_client, order_input
 from tests.support.readmodels import running_service
 
@@ -50,7 +51,7 @@ async def test_metrics_count_commands_waits_and_projection_state(sqlite_url: str
     assert sample(text, "ordergraph_head_position") == 2
     assert sample(text, "ordergraph_freshness_waits_total", outcome="stale") == 1
     assert sample(text, "ordergraph_freshness_waits_total", outcome="fresh") >= 2
-    for name in ("order_views", "customer_summaries", "daily_sales"):
+    for name in PROJECTION_NAMES:
         assert sample(text, "ordergraph_projection_position", projection=name) == 2
         assert sample(text, "ordergraph_projection_lag", projection=name) == 0
         assert sample(text, "ordergraph_projection_state", projection=name, state="RUNNING") == 1

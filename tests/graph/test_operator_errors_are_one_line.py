@@ -1,65 +1,125 @@
-"""Start-up and operator errors are one line that says what to fix, never a traceback; `status`
-says whether any process runs the projections; `status` and `rebuild` never create a database;
-serve logs where GraphiQL and the live page are."""
+"""Start-up and operator errors are one line on stderr that says what to fix, exit status 1, never
+a traceback or a usage block (those are for syntax errors only), under every `ordergraph`
+command; `status` says whether any process runs the projections; `status` and `rebuild` never
+create a database; serve logs where GraphiQL and the live page are. The same refusals under
+`uvicorn graph.app:create_app --factory` are in test_operator_errors_under_uvicorn.py."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import socket
-import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from graph.cli import main
+from tests.support.commands import error_line, free_port, ordergraph, process, wait_healthy
 from tests.support.graph import app_client
 
-REPO = Path(__file__).resolve().parents[2]
-UVICORN = Path(sys.executable).with_name("uvicorn")
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["serve", "--port", "0"],
+        ["migrate"],
+        ["seed", "--orders", "1"],
+        ["rebuild", "--all"],
+        ["status"],
+    ],
+)
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("mysql://user@db/orders", "unsupported database 'mysql'"),
+        ("postgresql+psycopg2://user@db/orders", "PostgreSQL through 'psycopg2' is not supported"),
+        ("sqlite+pysqlite:///orders.db", "SQLite through 'pysqlite' is not supported"),
+        ("postgresql:/db/orders", "not a database URL"),
+    ],
+)
+def test_every_database_command_refuses_a_bad_url_in_one_line(
+    tmp_path: Path, command: list[str], url: str, reason: str
+) -> None:
+    line = error_line(ordergraph(*command, "--database-url", url, cwd=tmp_path))
+    assert line.startswith(f"ordergraph: error: bad database URL {url!r}: {reason}")
+    assert list(tmp_path.iterdir()) == []
 
 
-def _clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORDERGRAPH_")}
-    return {**env, **extra}
+@pytest.mark.parametrize("variable", ["ORDERGRAPH_DATABASE_URL", "ORDERGRAPH_READ_DATABASE_URL"])
+def test_a_bad_url_in_either_variable_is_one_line(tmp_path: Path, variable: str) -> None:
+    line = error_line(ordergraph("migrate", cwd=tmp_path, **{variable: "mysql://db/orders"}))
+    assert "bad database URL 'mysql://db/orders': unsupported database 'mysql'" in line
+    assert list(tmp_path.iterdir()) == []
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def ordergraph(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "graph.cli", *args],
-        cwd=cwd,
-        env={**_clean_env(**env), "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=60,
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["migrate"], ["status"]])
+def test_a_sqlite_file_in_a_missing_folder_is_one_line(tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "no" / "such"
+    line = error_line(
+        ordergraph(*command, "--database-url", str(missing / "orders.db"), cwd=tmp_path)
     )
+    assert f"the folder of the SQLite file does not exist: {missing} (create it" in line
+    assert list(tmp_path.iterdir()) == []
 
 
-def error_line(result: subprocess.CompletedProcess[str]) -> str:
-    """The one error line (after any log lines), checked to be the only one of its kind."""
-    assert result.returncode == 1, result
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if "error" in line.lower()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
+def test_serve_on_every_address_without_a_secret_is_one_line(tmp_path: Path) -> None:
+    line = error_line(ordergraph("serve", "--host", "0.0.0.0", cwd=tmp_path))
+    assert "refusing to listen on 0.0.0.0 without authentication" in line
+    assert "set ORDERGRAPH_AUTH_SECRET, or listen on 127.0.0.1" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_with_workers_on_sqlite_is_one_line(tmp_path: Path) -> None:
+    line = error_line(ordergraph("serve", "--workers", "2", cwd=tmp_path))
+    assert "--workers needs PostgreSQL: SQLite has one writer" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason"),
+    [
+        ({}, "set ORDERGRAPH_AUTH_SECRET (the server's signing secret) to mint a token"),
+        ({"ORDERGRAPH_AUTH_SECRET": "short"}, "at least 32 bytes"),
+    ],
+)
+def test_token_without_a_usable_secret_is_one_line(
+    tmp_path: Path, secret: dict[str, str], reason: str
+) -> None:
+    line = error_line(
+        ordergraph("token", "--role", "admin", "--subject", "ada", cwd=tmp_path, **secret)
+    )
+    assert reason in line
+
+
+def test_export_schema_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "schema.graphql"
+    line = error_line(ordergraph("export-schema", "--output", str(target), cwd=tmp_path))
+    assert f"cannot write {target}: No such file or directory" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["serve", "--port", "http"], "not a port number"),
+        (["serve", "--bogus"], "unrecognized arguments: --bogus"),
+        (["rebuild"], "one of the arguments name --all is required"),
+        (["token", "--role", "admin"], "the following arguments are required: --subject"),
+    ],
+)
+def test_only_a_syntax_error_shows_the_usage(tmp_path: Path, argv: list[str], message: str) -> None:
+    result = ordergraph(*argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: ordergraph")
+    assert message in result.stderr.splitlines()[-1]
+    assert "Traceback" not in result.stderr
 
 
 def test_serve_against_an_unreachable_postgresql_names_host_and_port(tmp_path: Path) -> None:
     url = "postgresql+asyncpg://user:secret@127.0.0.1:1/orders"
     line = error_line(
-        ordergraph("serve", "--port", str(_free_port()), cwd=tmp_path, ORDERGRAPH_DATABASE_URL=url)
+        ordergraph("serve", "--port", str(free_port()), cwd=tmp_path, ORDERGRAPH_DATABASE_URL=url)
     )
     assert "cannot reach PostgreSQL at 127.0.0.1:1 (database orders)" in line
     assert "secret" not in line
@@ -68,7 +128,7 @@ def test_serve_against_an_unreachable_postgresql_names_host_and_port(tmp_path: P
 def test_serve_on_a_folder_says_to_give_a_file(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}"
     line = error_line(
-        ordergraph("serve", "--port", str(_free_port()), "--database-url", url, cwd=tmp_path)
+        ordergraph("serve", "--port", str(free_port()), "--database-url", url, cwd=tmp_path)
     )
     assert f"the SQLite database {tmp_path} is a folder" in line
 
@@ -77,7 +137,7 @@ def test_migrate_on_start_false_refuses_a_fresh_database_and_creates_no_file(
     tmp_path: Path,
 ) -> None:
     result = ordergraph(
-        "serve", "--port", str(_free_port()), cwd=tmp_path, ORDERGRAPH_MIGRATE_ON_START="false"
+        "serve", "--port", str(free_port()), cwd=tmp_path, ORDERGRAPH_MIGRATE_ON_START="false"
     )
     assert "run `ordergraph migrate` first" in error_line(result)
     assert list(tmp_path.iterdir()) == []
@@ -137,40 +197,8 @@ async def test_status_says_stopped_unless_a_server_runs_the_projections(
     assert await states() == {"STOPPED"}
 
 
-@contextlib.contextmanager
-def process(args: list[str], cwd: Path, **env: str) -> Iterator[subprocess.Popen[str]]:
-    child = subprocess.Popen(
-        args,
-        cwd=cwd,
-        env={**_clean_env(**env), "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield child
-    finally:
-        child.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(10)
-        if child.poll() is None:
-            child.kill()
-            child.wait()
-
-
-def wait_healthy(base: str, child: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert child.poll() is None, child.communicate()
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        assert time.monotonic() < deadline, "did not start"
-        time.sleep(0.1)
-
-
 def test_serve_logs_where_graphiql_and_the_live_page_are(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     args = [sys.executable, "-m", "graph.cli", "serve", "--port", str(port)]
     with process(args, tmp_path) as child:
         wait_healthy(f"http://127.0.0.1:{port}", child)
@@ -180,53 +208,10 @@ def test_serve_logs_where_graphiql_and_the_live_page_are(tmp_path: Path) -> None
     assert f"GraphiQL at {base}/graphql, the live page at {base}/" in output
 
 
-def test_plain_uvicorn_logs_like_serve_and_a_bad_variable_is_one_line(tmp_path: Path) -> None:
-    if not UVICORN.is_file():
-        pytest.skip("no uvicorn script beside this Python")
-    bad = subprocess.run(
-        [str(UVICORN), "graph.app:create_app", "--factory", "--port", str(_free_port())],
-        cwd=tmp_path,
-        env={**_clean_env(ORDERGRAPH_MAX_WAIT_MS="-1"), "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert bad.returncode == 1
-    assert "Traceback" not in bad.stderr
-    assert "ordergraph: ORDERGRAPH_MAX_WAIT_MS must be 0 or more" in bad.stderr
-
-    port = _free_port()
-    args = [str(UVICORN), "graph.app:create_app", "--factory", "--port", str(port)]
-    with process(args, tmp_path) as child:
-        wait_healthy(f"http://127.0.0.1:{port}", child)
-        child.terminate()
-        output, _ = child.communicate(timeout=20)
-    assert "WARNING ordergraph.app: development mode" in output
-    assert "INFO ordergraph.requests: GET /healthz 200" in output
-
-
-def test_plain_uvicorn_against_an_unreachable_database_fails_in_one_line(tmp_path: Path) -> None:
-    if not UVICORN.is_file():
-        pytest.skip("no uvicorn script beside this Python")
-    url = "postgresql+asyncpg://user:secret@127.0.0.1:1/orders"
-    result = subprocess.run(
-        [str(UVICORN), "graph.app:create_app", "--factory", "--port", str(_free_port())],
-        cwd=tmp_path,
-        env={**_clean_env(ORDERGRAPH_DATABASE_URL=url), "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr, result.stderr
-    assert "ordergraph cannot start on PostgreSQL at 127.0.0.1:1 (database orders)" in result.stderr
-    assert "secret" not in result.stderr
-
-
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
 def test_serve_on_an_unwritable_folder_says_so(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
     url = f"sqlite+aiosqlite:///{locked / 'ordergraph.db'}"
-    result = ordergraph("serve", "--port", str(_free_port()), "--database-url", url, cwd=tmp_path)
+    result = ordergraph("serve", "--port", str(free_port()), "--database-url", url, cwd=tmp_path)
     assert f"the folder {locked} is not writable" in error_line(result)

@@ -104,10 +104,11 @@ async def test_subscription_events_are_planned_and_answer_alike(world: World) ->
         f"{{ orderUpdated(id: $id, afterPosition: $after) {{ {ORDER_FIELDS} }} }}"
     )
     variables = {"id": world.order_ids[1], "after": 0}
-    plain = await graphql.subscribe(
+    subscribed = graphql.subscribe(
         world.schema, graphql.parse(document), None, world.context(), variables
     )
-    assert not isinstance(plain, graphql.ExecutionResult)
+    plain = await subscribed if graphql.pyutils.is_awaitable(subscribed) else subscribed
+    assert isinstance(plain, AsyncGenerator)
     first = await anext(plain)
     await plain.aclose()
     prepared = await world.preparer.prepare(document, None)

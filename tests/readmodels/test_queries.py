@@ -115,7 +115,14 @@ async def test_filters_by_customer_and_status_with_exact_counts(world: World) ->
     assert [e.node.id for e in cancelled.edges] == [world.order_ids[0]]
     assert cancelled.edges[0].node.cancellation_reason == "r"
     none = await world.queries.ask(ListOrders(customer_id="c1", status=OrderStatus.SHIPPED))
-    assert none == OrderPage(edges=(), has_next_page=False, end_cursor=None, total_count=0)
+    assert none == OrderPage(
+        edges=(),
+        has_previous_page=False,
+        has_next_page=False,
+        start_cursor=None,
+        end_cursor=None,
+        total_count=0,
+    )
 
 
 async def test_a_batch_of_list_requests_answers_like_each_request(world: World) -> None:

@@ -15,6 +15,7 @@ from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.projections.base import EventFailed
 from readmodels.projections.customer_summaries import CustomerSummariesProjection
 from readmodels.projections.daily_sales import DailySalesProjection
+from readmodels.projections.order_history import OrderHistoryProjection
 from readmodels.queries import GetCustomer, GetSalesReport, ListOrders
 from readmodels.querybus import build_query_bus
 from readmodels.runner.checkpoint import save_checkpoint
@@ -169,7 +170,7 @@ async def test_one_projection_failing_in_a_one_pass_rebuild_keeps_the_others_wor
     database_url: str,
 ) -> None:
     poisoned = PoisonedOrderViews(poison=None)
-    others = [CustomerSummariesProjection(), DailySalesProjection()]
+    others = [CustomerSummariesProjection(), DailySalesProjection(), OrderHistoryProjection()]
     async with running_service(database_url, projections=[poisoned, *others]) as service:
         runner = service.runner
         await append_histories(service.store, ORDERS)

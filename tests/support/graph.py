@@ -19,9 +19,11 @@ from graph.app import create_app
 from graph.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Iterator, Sequence
 
     from websockets.asyncio.client import ClientConnection
+
+    from readmodels.projections.base import Projection
 
 GRAPHQL_TRANSPORT_WS = Subprotocol("graphql-transport-ws")
 
@@ -126,11 +128,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(url: str, **overrides: Any) -> Iterator[str]:
-    """A real uvicorn serving the app in a background thread; yields its base URL."""
+def uvicorn_server(
+    url: str, *, projections: Sequence[Projection] | None = None, **overrides: Any
+) -> Iterator[str]:
+    """A real uvicorn serving the app in a background thread; yields its base URL. `overrides`
+    replace settings; `projections` the service's views (tests)."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(replace(Settings(database_url=url), **overrides)),
+        create_app(replace(Settings(database_url=url), **overrides), projections=projections),
         host="127.0.0.1",
         port=port,
         loop="asyncio",

@@ -4,6 +4,8 @@
 user when running as root, since `initdb` refuses root), tuned for speed rather than
 durability. `PostgresServer.connect(url)` wraps a server that is already running. Either way,
 `create_database()` makes a fresh empty database and `url(dbname)` names it for SQLAlchemy.
+`start_standby()` makes a streaming standby of a server (`pg_basebackup -R`) on another port, whose
+replay a test can pause (`pause_replay()`), resume, and stop and start again.
 Admin statements run on a private event loop in a worker thread, so the helper works from
 synchronous fixtures and never touches the loop a test runs on. A watchdog process stops the
 server and removes its folder when the test process goes away, even when it is killed.
@@ -19,8 +21,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -28,7 +32,7 @@ import asyncpg
 from sqlalchemy.engine import URL, make_url
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Sequence
 
 __all__ = ["PostgresServer", "PostgresUnavailable"]
 
@@ -40,6 +44,7 @@ SERVER_SETTINGS = (
     "full_page_writes=off",
     "max_connections=200",
 )
+PROGRAMS = ("initdb", "pg_ctl", "pg_basebackup")
 COMMAND_TIMEOUT = 60.0
 START_ATTEMPTS = 3
 # On disk, CREATE DATABASE costs 0.1-0.25 s here (it copies and checkpoints ~8 MB); in RAM, 15 ms.
@@ -83,56 +88,81 @@ class PostgresServer:
     def __init__(self, base_url: URL) -> None:
         self.base_url = base_url
         self._watchdog: subprocess.Popen[bytes] | None = None
+        self._files: tuple[_Tools, Path] | None = None
+        self._primary: PostgresServer | None = None
+        self._settings: tuple[str, ...] = SERVER_SETTINGS
 
     @classmethod
-    def start(cls, *, search_path: str | None = None) -> PostgresServer:
-        """Initialise and start a private server on a free port; raise PostgresUnavailable."""
-        path = default_search_path() if search_path is None else search_path
-        initdb = shutil.which("initdb", path=path)
-        pg_ctl = shutil.which("pg_ctl", path=path)
-        if initdb is None or pg_ctl is None:
-            missing = "initdb" if initdb is None else "pg_ctl"
-            raise PostgresUnavailable(
-                f"{missing} not found on PATH or in {FALLBACK_BIN_DIRS}; install PostgreSQL "
-                "or set TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/dbname"
-            )
-        run_as = _run_as_user()
-        folder = Path(tempfile.mkdtemp(prefix="ordergraph-pg-", dir=_scratch_parent()))
-        if run_as is not None:
-            os.chown(folder, run_as.pw_uid, run_as.pw_gid)
-        data = str(folder / "data")
+    def start(
+        cls, *, search_path: str | None = None, settings: Sequence[str] = SERVER_SETTINGS
+    ) -> PostgresServer:
+        """Initialise and start a private server on a free port, with `settings` (`name=value`;
+        its standbys get them too); raise PostgresUnavailable."""
+        tools = _Tools.find(search_path)
         server = cls(URL.create("postgresql+asyncpg", username="postgres", host="127.0.0.1"))
-        stop = _as_user(run_as, [pg_ctl, "-D", data, "-m", "immediate", "-w", "stop"])
-        server._watchdog = subprocess.Popen(
-            [sys.executable, "-c", WATCHDOG, str(folder), *stop],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=folder,
-            start_new_session=True,
-        )
-        initialise = [initdb, "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8"]
-        initialise += ["--locale=C", "--no-sync", "--no-instructions"]
-        settings = " ".join(f"-c {setting}" for setting in SERVER_SETTINGS)
+        server._settings = tuple(settings)
+        folder = server._own_folder(tools)
+        initialise = [tools.initdb, "-D", str(folder / "data"), "-A", "trust", "-U", "postgres"]
+        initialise += ["-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
         try:
-            _run("initdb", _as_user(run_as, initialise), folder)
-            for attempt in range(1, START_ATTEMPTS + 1):
-                # Another process may take the free port before the server binds it.
-                port = free_port()
-                launch = [pg_ctl, "-D", data, "-l", str(folder / "server.log"), "-w", "-t", "30"]
-                launch += ["-o", f"-p {port} -k {folder} {settings}", "start"]
-                try:
-                    _run("pg_ctl start", _as_user(run_as, launch), folder)
-                except PostgresUnavailable:
-                    if attempt == START_ATTEMPTS:
-                        raise
-                else:
-                    server.base_url = server.base_url.set(port=port)
-                    break
+            _run("initdb", tools.as_user(initialise), folder)
+            server._launch(tools, folder)
         except PostgresUnavailable:
             server.stop()
             raise
         return server
+
+    def start_standby(self, *, search_path: str | None = None) -> PostgresServer:
+        """A hot standby of this server, streaming from it, started on a free port: a copy
+        taken with `pg_basebackup -R -c fast` (which writes `primary_conninfo` and
+        `standby.signal`), run as this server's files are; raise PostgresUnavailable."""
+        tools = _Tools.find(search_path)
+        standby = PostgresServer(self.base_url.set(port=None, database=None))
+        standby._settings = self._settings
+        folder = standby._own_folder(tools)
+        copy = [tools.basebackup, "-h", str(self.base_url.host), "-p", str(self.base_url.port)]
+        copy += ["-U", str(self.base_url.username), "-D", str(folder / "data")]
+        copy += ["-R", "-c", "fast", "-X", "stream", "--no-sync"]
+        try:
+            _run("pg_basebackup", tools.as_user(copy), folder)
+            standby._launch(tools, folder)
+        except PostgresUnavailable:
+            standby.stop()
+            raise
+        standby._primary = self
+        return standby
+
+    def pause_replay(self) -> None:
+        """Stop applying the primary's WAL (a standby): it lags from now on."""
+        self._admin(_execute, "SELECT pg_wal_replay_pause()")
+
+    def resume_replay(self) -> None:
+        """Apply the primary's WAL again (a standby)."""
+        self._admin(_execute, "SELECT pg_wal_replay_resume()")
+
+    def wait_for_replay(self, timeout: float = 30.0) -> None:
+        """Return once this standby has replayed everything its primary has logged so far (with
+        `synchronous_commit=off` the primary sends it within `wal_writer_delay`)."""
+        if self._primary is None:
+            raise ValueError("not a standby")
+        target = self._primary._admin(_fetch, "SELECT pg_current_wal_insert_lsn()::text")
+        statement = f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
+        deadline = time.monotonic() + timeout
+        while self._admin(_fetch, statement) is not True:
+            if time.monotonic() > deadline:
+                raise PostgresUnavailable(f"the standby did not replay up to {target} in time")
+            time.sleep(0.02)
+
+    def halt(self) -> None:
+        """Stop the server process (a fast shutdown), keeping its files: see `resume()`."""
+        tools, folder = self._owned()
+        stop = [tools.pg_ctl, "-D", str(folder / "data"), "-m", "fast", "-w", "stop"]
+        _run("pg_ctl stop", tools.as_user(stop), folder)
+
+    def resume(self) -> None:
+        """Start a halted server again, on the same port."""
+        tools, folder = self._owned()
+        self._launch(tools, folder, port=self.base_url.port)
 
     @classmethod
     def connect(cls, url: str) -> PostgresServer:
@@ -170,6 +200,47 @@ class PostgresServer:
         assert watchdog.stdin is not None
         watchdog.stdin.close()
         watchdog.wait(timeout=COMMAND_TIMEOUT)
+
+    def _own_folder(self, tools: _Tools) -> Path:
+        """A new folder for this server's files, removed (the server stopped first) by a
+        watchdog when `stop()` runs or the test process goes away."""
+        folder = Path(tempfile.mkdtemp(prefix="ordergraph-pg-", dir=_scratch_parent()))
+        if tools.run_as is not None:
+            os.chown(folder, tools.run_as.pw_uid, tools.run_as.pw_gid)
+        stop = [tools.pg_ctl, "-D", str(folder / "data"), "-m", "immediate", "-w", "stop"]
+        stop = tools.as_user(stop)
+        self._watchdog = subprocess.Popen(
+            [sys.executable, "-c", WATCHDOG, str(folder), *stop],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=folder,
+            start_new_session=True,
+        )
+        self._files = tools, folder
+        return folder
+
+    def _owned(self) -> tuple[_Tools, Path]:
+        if self._files is None:
+            raise ValueError("only a server started here can be halted and resumed")
+        return self._files
+
+    def _launch(self, tools: _Tools, folder: Path, *, port: int | None = None) -> None:
+        """Start the server in `folder` on `port`, or on a free port (tried a few times)."""
+        settings = " ".join(f"-c {setting}" for setting in self._settings)
+        for attempt in range(1, START_ATTEMPTS + 1):
+            # Another process may take the free port before the server binds it.
+            chosen = free_port() if port is None else port
+            launch = [tools.pg_ctl, "-D", str(folder / "data"), "-l", str(folder / "server.log")]
+            launch += ["-w", "-t", "30", "-o", f"-p {chosen} -k {folder} {settings}", "start"]
+            try:
+                _run("pg_ctl start", tools.as_user(launch), folder)
+            except PostgresUnavailable:
+                if attempt == START_ATTEMPTS:
+                    raise
+            else:
+                self.base_url = self.base_url.set(port=chosen)
+                return
 
     def _admin(self, action: Callable[..., Awaitable[T]], *args: str) -> T:
         """Run `action` on a connection to the maintenance database, on a private loop."""
@@ -219,9 +290,32 @@ def _run(label: str, command: list[str], folder: Path) -> None:
         )
 
 
-def _as_user(account: pwd.struct_passwd | None, command: list[str]) -> list[str]:
-    """`command`, run as `account` through runuser when one is given."""
-    return command if account is None else ["runuser", "-u", account.pw_name, "--", *command]
+@dataclass(frozen=True, slots=True)
+class _Tools:
+    """PostgreSQL's programs, and the account to run them as."""
+
+    initdb: str
+    pg_ctl: str
+    basebackup: str
+    run_as: pwd.struct_passwd | None
+
+    @classmethod
+    def find(cls, search_path: str | None) -> _Tools:
+        path = default_search_path() if search_path is None else search_path
+        found = {name: shutil.which(name, path=path) for name in PROGRAMS}
+        missing = [name for name, where in found.items() if where is None]
+        if missing:
+            raise PostgresUnavailable(
+                f"{missing[0]} not found on PATH or in {FALLBACK_BIN_DIRS}; install PostgreSQL "
+                "or set TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/dbname"
+            )
+        initdb, pg_ctl, basebackup = (str(found[name]) for name in PROGRAMS)
+        return cls(initdb, pg_ctl, basebackup, _run_as_user())
+
+    def as_user(self, command: list[str]) -> list[str]:
+        """`command`, run as `run_as` through runuser when there is one."""
+        account = self.run_as
+        return command if account is None else ["runuser", "-u", account.pw_name, "--", *command]
 
 
 def _scratch_parent() -> Path | None:
@@ -244,6 +338,10 @@ def _run_as_user() -> pwd.struct_passwd | None:
 
 async def _execute(connection: Any, statement: str) -> None:
     await connection.execute(statement)
+
+
+async def _fetch(connection: Any, statement: str) -> Any:
+    return await connection.fetchval(statement)
 
 
 async def _server_version(connection: Any) -> int:

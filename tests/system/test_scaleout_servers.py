@@ -243,5 +243,5 @@ def test_workers_need_postgresql(tmp_path: Path) -> None:
         timeout=30,
         check=False,
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "--workers needs PostgreSQL" in result.stderr

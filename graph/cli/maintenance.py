@@ -91,7 +91,8 @@ async def projection_status(settings: Settings) -> str:
     try:
         await check_reachable(container.db)
         await container.prepare()
-        return format_status(await stored_status(container, PROJECTION_NAMES, served))
+        statuses = await stored_status(container.store, container.read_db, PROJECTION_NAMES, served)
+        return format_status(statuses)
     finally:
         await container.stop()
 

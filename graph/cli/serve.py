@@ -1,13 +1,18 @@
-"""`ordergraph serve`: the app under uvicorn, in one process or several."""
+"""`ordergraph serve`: the databases checked and migrated before anything starts (the address
+first, by `graph.ops.listen.check_serving`), then the app under uvicorn, in one process or
+several."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
 
+from graph.cli.maintenance import prepare_databases
 from graph.http.protocol import BoundedHttpToolsProtocol
-from graph.http.request_log import logging_config
+from graph.http.request_log import configure_logging, logging_config
+from graph.ops.preflight import MIGRATE_OFF_HINT, check_sqlite
 from graph.settings import Settings
 
 log = logging.getLogger("ordergraph.cli")
@@ -30,6 +35,23 @@ def uvicorn_options(host: str, port: int, log_format: str) -> dict[str, Any]:
     }
 
 
+def prepare_to_serve(settings: Settings, log_format: str) -> None:
+    """Check the databases (the address is checked before, by `check_serving`), set up logging
+    and migrate them. A refusal is raised before anything is written (StartupError,
+    SchemaMismatch, or the database's own)."""
+    for url in filter(None, (settings.database_url, settings.read_database_url)):
+        check_sqlite(url, create=settings.migrate_on_start, missing_hint=MIGRATE_OFF_HINT)
+    # Only once the arguments are accepted: a refused serve leaves the logging as it was.
+    configure_logging(log_format)
+    for line in asyncio.run(prepare_databases(settings)):
+        log.info("migrated %s", line)
+    if settings.development:
+        log.warning(
+            "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication "
+            "(every caller is an admin); listening on loopback only"
+        )
+
+
 def serve(settings: Settings, host: str, port: int, workers: int, log_format: str) -> None:
     """Serve until stopped; with `workers` > 1 each worker process builds its app from the
     environment."""
@@ -48,4 +70,4 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_format: st
     uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
 
 
-__all__ = ["serve", "uvicorn_options"]
+__all__ = ["prepare_to_serve", "serve", "uvicorn_options"]
