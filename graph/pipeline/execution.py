@@ -11,10 +11,11 @@ built on first need, which shares this run's errors, so the answer (data, errors
 null propagation) is exactly graphql-core's; tests/graph/test_plans_match_graphql_core.py holds
 it on generated documents.
 
-No resolver coroutine is ever dropped: when a field's error nulls its parent while its
-siblings' coroutines are pending, those run to their end in the background (`Background`, as
-graphql-core settles them); awaited together, a failure cancels and settles the others
-(graphql-core's `gather_with_cancel`).
+No resolver coroutine is ever dropped: an async resolver is called inside its field's own
+coroutine, so a field cancelled before it starts has created nothing (graph/pipeline/fields.py);
+when a field's error nulls its parent while its siblings' coroutines are pending, those run to
+their end in the background (`Background`, as graphql-core settles them); awaited together, a
+failure cancels and settles the others (graphql-core's `gather_with_cancel`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from graphql import (
     GraphQLError,
+    GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
@@ -40,6 +42,7 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
 
+from graph.pipeline.fields import resolves_in_a_coroutine
 from graph.pipeline.plans import ObjectPlan, PlannedExecutionContext
 
 if TYPE_CHECKING:
@@ -215,6 +218,8 @@ class Execution:
             None,
             self.background.helpers,
         )
+        if resolves_in_a_coroutine(field_def):
+            return self._execute_async_field(field_def, field_details_list, info, path, source)
         try:
             args = (
                 get_argument_values(field_def, node, self.variables)
@@ -230,6 +235,36 @@ class Execution:
                 return self._await_completed(completed, return_type, field_details_list, path)
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        return completed
+
+    async def _execute_async_field(
+        self,
+        field_def: GraphQLField,
+        field_details_list: list[FieldDetails],
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        source: Any,
+    ) -> Any:
+        """A field whose resolver is a coroutine function, called inside this coroutine: if it
+        is cancelled before it starts, no resolver coroutine is left un-awaited
+        (graph/pipeline/fields.py)."""
+        node = field_details_list[0].node
+        try:
+            args = (
+                get_argument_values(field_def, node, self.variables)
+                if field_def.args or node.arguments
+                else {}
+            )
+            assert field_def.resolve is not None
+            resolved = await field_def.resolve(source, info, **args)
+            completed = self.complete_value(
+                field_def.type, field_details_list, info, path, resolved
+            )
+            if is_awaitable(completed):
+                completed = await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
             return None
         return completed
 

@@ -7,7 +7,6 @@ so a run is reproducible.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -139,24 +138,9 @@ def fuzz_target(tmp_path: Path) -> Iterator[Target]:
                 )
             finally:
                 log.close()
-        output = without_known_coroutine_warnings(server.output())
+        output = server.output()
         assert "Traceback" not in output, output
-
-
-UNAWAITED_RESOLVER = re.compile(
-    r"Exception ignored in: <coroutine object GraphQLCoreConverter\.from_resolver\.<locals>"
-    r"\._async_resolver at 0x[0-9a-f]+>\nTraceback \(most recent call last\):\n"
-    r'  File "<string>", line 1, in <lambda>\nKeyError: \'__import__\'\n'
-)
-"""A known defect, older than the prepared path (docs/notes.md, unfinished item 2): a resolver
-coroutine dropped un-awaited on some error paths; when the cyclic GC finalizes it inside a
-frame without builtins (a namedtuple's `__new__`), CPython prints this traceback of its own
-warning machinery. Only this exact block is let through; any other traceback still fails."""
-
-
-def without_known_coroutine_warnings(output: str) -> str:
-    """`output` without the blocks UNAWAITED_RESOLVER matches."""
-    return UNAWAITED_RESOLVER.sub("", output)
+        assert "never awaited" not in output, output
 
 
 def mostly(good: st.SearchStrategy[T], bad: st.SearchStrategy[T]) -> st.SearchStrategy[T]:

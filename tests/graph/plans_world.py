@@ -28,6 +28,7 @@ from graph.api.context import Context, Services
 from graph.api.identity import DEVELOPMENT_PRINCIPAL, Principal, Role
 from graph.api.schema import build_schema, graphql_schema
 from graph.bootstrap import Container, bootstrap
+from graph.pipeline.fields import CoroutineSafeExecutor
 from graph.pipeline.plans import PlanStats
 from graph.pipeline.prepare import Preparer, Refused
 from graph.pipeline.run import Answer, Runner
@@ -116,7 +117,8 @@ class World:
     async def plain(
         self, document: str, variables: dict[str, Any] | None = None, caller: str = "admin"
     ) -> str:
-        """graphql-core's answer (its validation, its executor, no plans), coded and
+        """graphql-core's answer (its validation, its executor, no plans; its async fields
+        resolved inside their own coroutine, so that none is dropped: fields.py), coded and
         formatted as the pipeline formats an answer."""
         context = self.context(caller)
         try:
@@ -126,7 +128,9 @@ class World:
         errors = graphql.validate(self.schema, parsed, self.preparer.rules)
         if errors:
             return self._text(self.runner.refusal(errors, context))
-        result = graphql.execute(self.schema, parsed, None, context, variables)
+        result = graphql.execute(
+            self.schema, parsed, None, context, variables, executor_class=CoroutineSafeExecutor
+        )
         if graphql.pyutils.is_awaitable(result):
             result = await result
         assert isinstance(result, graphql.ExecutionResult)

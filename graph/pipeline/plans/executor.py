@@ -22,10 +22,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from graphql import GraphQLError, GraphQLObjectType, Undefined
-from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 
+from graph.pipeline.fields import CoroutineSafeExecutor
 from graph.pipeline.plans.compiler import ObjectPlan, PlanOrReason, Unplannable
 from graph.pipeline.plans.operation import OperationPlans, Outcomes
 from graph.pipeline.plans.stats import FallbackReason, PlanFallback, PlanStats, UnplannedReason
@@ -42,7 +42,7 @@ def fallback_reason(error: Exception) -> FallbackReason:
     return FallbackReason.UNEXPECTED_ERROR
 
 
-class PlannedExecutionContext(Executor[Any]):
+class PlannedExecutionContext(CoroutineSafeExecutor):
     """graphql-core's executor, completing objects from the compiled plans of one operation.
 
     Built by the pipeline's `Execution` (graph/pipeline/execution.py) for whatever its own
