@@ -28,6 +28,7 @@ from graph.http.metrics_route import MetricsRoute
 from graph.http.pages import GraphiqlPage, page_routes
 from graph.http.persisted import PersistedQueries
 from graph.http.request_log import RequestLog, configure_logging
+from graph.http.serving import Serving
 from graph.observe.live_metrics import live_delivery
 from graph.observe.metrics import Metrics
 from graph.ops.listen import check_serving, uvicorn_address
@@ -142,10 +143,7 @@ def create_app(
     metrics = Metrics(plans=plan_stats, prepared=preparer.cache)
     authority = None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
     endpoint = GraphQLEndpoint(
-        preparer=preparer,
-        runner=runner,
-        services=runtime.services,
-        authority=authority,
+        Serving(preparer, runner, runtime.services, authority),
         persisted=PersistedQueries(settings.persisted_queries),
         graphiql=GraphiqlPage(settings) if settings.graphiql and not settings.production else None,
         shared=live_delivery(runner, metrics, runtime.hub),

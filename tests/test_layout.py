@@ -28,11 +28,16 @@ READ_SIDE_USES = (
     "domain.errors",
     "domain.storage",
 )
-# Rooms inside graph/: the operations (CLI checks, migrations, status, seed) know neither the
-# HTTP edge nor the wiring (the composition root, the app, the command line), and the edge does
-# not know the operations. Each key may import none of the packages or modules listed for it.
+# Rooms inside graph/, lowest first: the GraphQL surface (api) knows no other room; the pipeline
+# knows the surface; the metrics know both; the HTTP edge knows those three but not the
+# operations (CLI checks, migrations, status, seed), which know neither the edge nor the wiring
+# (the composition root, the app, the command line). Each key may import none of the packages or
+# modules listed for it.
 WIRING = ("graph.app", "graph.bootstrap", "graph.cli")
 GRAPH_ROOMS_MAY_NOT_IMPORT = {
+    "graph.api": ("graph.pipeline", "graph.observe", "graph.http", "graph.ops", *WIRING),
+    "graph.pipeline": ("graph.observe", "graph.http", "graph.ops", *WIRING),
+    "graph.observe": ("graph.http", "graph.ops", *WIRING),
     "graph.ops": ("graph.http", *WIRING),
     "graph.http": ("graph.ops",),
 }

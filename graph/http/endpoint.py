@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLError, OperationType
 
 from graph.api.context import REQUEST_ID_HEADER, Context, correlation_id_from
-from graph.api.identity import DEVELOPMENT_PRINCIPAL, AuthenticationError, Principal
 from graph.http.media import GRAPHQL_RESPONSE, answer_media_type
 from graph.http.params import (
     BAD_REQUEST,
@@ -35,17 +34,15 @@ from graph.pipeline.encoding import encode_json_bytes
 from graph.pipeline.prepare import Refused
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from starlette.types import Receive, Scope, Send
 
     from graph.api.context import Services
-    from graph.http.auth import TokenAuthority
     from graph.http.pages import GraphiqlPage
     from graph.http.persisted import PersistedQueries
+    from graph.http.serving import Serving
     from graph.pipeline.live import SharedExecutions
-    from graph.pipeline.prepare import Prepared, Preparer
-    from graph.pipeline.run import Answer, Runner
+    from graph.pipeline.prepare import Prepared
+    from graph.pipeline.run import Answer
     from graph.settings import Settings
 
 log = logging.getLogger("ordergraph.http")
@@ -60,20 +57,15 @@ class GraphQLEndpoint:
 
     def __init__(
         self,
+        serving: Serving,
         *,
-        preparer: Preparer,
-        runner: Runner,
-        services: Callable[[], Services | None],
-        authority: TokenAuthority | None,
         persisted: PersistedQueries,
         graphiql: GraphiqlPage | None,
         shared: SharedExecutions,
         settings: Settings,
     ) -> None:
-        self.preparer = preparer
-        self.runner = runner
-        self.services = services
-        self.authority = authority
+        self.serving = serving
+        self.runner = serving.runner
         self.persisted = persisted
         self.graphiql = graphiql
         self.shared = shared
@@ -83,7 +75,7 @@ class GraphQLEndpoint:
         if scope["type"] == "websocket":
             settings = self.settings
             connection = TransportWS(
-                self,
+                self.serving,
                 self.shared,
                 init_timeout=settings.ws_init_timeout_ms / 1000,
                 max_operations=settings.max_subscriptions_per_connection,
@@ -153,7 +145,7 @@ class GraphQLEndpoint:
     async def _answer(
         self, scope: Scope, params: Params, headers: dict[bytes, bytes], media: str
     ) -> tuple[int, bytes, dict[str, str]]:
-        services = self.services()
+        services = self.serving.services()
         if services is None:
             raise Problem(
                 503,
@@ -196,14 +188,14 @@ class GraphQLEndpoint:
         if text is None:  # from_json_body/from_query_string refuse a request without either
             raise Refused([GraphQLError("No GraphQL query found in the request")])
         name = params.operation_name
-        prepared = self.preparer.find(text, name) or await self.preparer.prepare(text, name)
+        prepared = await self.serving.prepare(text, name)
         if resolved.remember is not None:
             self.persisted.remember(resolved.remember, text)
         return prepared
 
     def context(self, scope: Scope, headers: dict[bytes, bytes], services: Services) -> Context:
         """The resolvers' context: the services, the caller, the request's correlation id."""
-        principal, auth_error = self.authenticate(headers.get(b"authorization"))
+        principal, auth_error = self.serving.authenticate(headers.get(b"authorization"))
         state = scope.get("state")
         correlation_id = state.get("correlation_id") if state else None
         if correlation_id is None:
@@ -215,19 +207,6 @@ class GraphQLEndpoint:
             principal=principal,
             auth_error=auth_error,
         )
-
-    def authenticate(self, authorization: object) -> tuple[Principal | None, str | None]:
-        """The caller an Authorization value names, or None and why not."""
-        if self.authority is None:
-            return DEVELOPMENT_PRINCIPAL, None
-        if isinstance(authorization, bytes):
-            authorization = authorization.decode("latin-1")
-        if authorization is not None and not isinstance(authorization, str):
-            return None, "Authorization must be a string 'Bearer <token>'"
-        try:
-            return self.authority.from_authorization(authorization), None
-        except AuthenticationError as error:
-            return None, str(error)
 
     # -- the answer -------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from graphql.execution.values import VariableValues
     from starlette.types import Message, Receive, Scope, Send
 
-    from graph.http.endpoint import GraphQLEndpoint
+    from graph.http.serving import Serving
     from graph.pipeline.live import SharedExecutions
     from graph.pipeline.prepare import Prepared
 
@@ -57,7 +57,7 @@ class TransportWS:
 
     def __init__(
         self,
-        endpoint: GraphQLEndpoint,
+        serving: Serving,
         shared: SharedExecutions,
         *,
         init_timeout: float,
@@ -67,7 +67,7 @@ class TransportWS:
         receive: Receive,
         send: Send,
     ) -> None:
-        self.endpoint = endpoint
+        self.serving = serving
         self.shared = shared
         self.init_timeout = init_timeout
         self.max_operations = max_operations
@@ -172,9 +172,9 @@ class TransportWS:
         if self.context is not None:
             await self.close(4429, "Too many initialisation requests")
             raise Closed
-        services = self.endpoint.services()
+        services = self.serving.services()
         params = payload or {}
-        principal, auth_error = self.endpoint.authenticate(
+        principal, auth_error = self.serving.authenticate(
             params.get("Authorization", params.get("authorization"))
         )
         if principal is None or services is None:
@@ -220,24 +220,21 @@ class TransportWS:
     async def _operation(
         self, operation_id: str, payload: dict[str, Any], context: Context
     ) -> None:
-        endpoint = self.endpoint
+        runner = self.serving.runner
         raw_variables = payload.get("variables")
         try:
-            text, name = payload["query"], payload.get("operationName")
-            prepared = endpoint.preparer.find(text, name) or await endpoint.preparer.prepare(
-                text, name
-            )
-            variables = endpoint.runner.variables(prepared, raw_variables)
+            prepared = await self.serving.prepare(payload["query"], payload.get("operationName"))
+            variables = runner.variables(prepared, raw_variables)
         except Refused as refusal:
             if isinstance(refusal.errors[0], GraphQLSyntaxError):
                 await self.close(4400, refusal.errors[0].message)
                 return
-            answer = endpoint.runner.refusal(refusal.errors, context)
+            answer = runner.refusal(refusal.errors, context)
             await self._finish(operation_id, "error", [e.formatted for e in answer.errors])
             return
         try:
             if prepared.kind is not OperationType.SUBSCRIPTION:
-                answer = await endpoint.runner.execute(prepared, variables, context)
+                answer = await runner.execute(prepared, variables, context)
                 await self._next(operation_id, answer)
             elif shareable(prepared):
                 await self._live(operation_id, prepared, variables, raw_variables, context)
@@ -257,7 +254,7 @@ class TransportWS:
     ) -> None:
         """A `next` per event of the subscription's stream (a live one hands its views to its
         sink, its root value, instead), or the answer that ends it."""
-        runner = self.endpoint.runner
+        runner = self.serving.runner
         source = await runner.subscribe(prepared, variables, context, root_value)
         if isinstance(source, Answer):
             await self._next(operation_id, source)
