@@ -204,7 +204,10 @@ def main() -> None:
         auth_secret=args.secret,
         replica_urls=tuple(args.replica_url),
     )
-    uvicorn.run(build_bench_app(settings), **uvicorn_options("127.0.0.1", args.port, "text"))
+    options = uvicorn_options(
+        "127.0.0.1", args.port, "text", max_body_bytes=settings.max_body_bytes
+    )
+    uvicorn.run(build_bench_app(settings), **options)
 
 
 __all__ = ["BenchApp", "Probes", "bench_routes", "build_bench_app", "main"]
