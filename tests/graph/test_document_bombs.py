@@ -9,17 +9,28 @@ measured here is about 30 ms, where the rules before this fix took 34 s for a 91
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
+import httpx
+import pytest
 from graphql import GraphQLSyntaxError, parse, validate
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from graph.api.schema import build_schema, graphql_schema
 from graph.pipeline.plans import PlanStats
 from graph.pipeline.prepare import Preparer
 from graph.settings import Settings
-from tests.support.graph import app_client, error_codes
+from tests.support.graph import (
+    GRAPHQL_TRANSPORT_WS,
+    app_client,
+    error_codes,
+    uvicorn_server,
+    ws_init,
+)
 
 SETTINGS = Settings()
 SCHEMA = graphql_schema(build_schema())
@@ -128,3 +139,42 @@ def test_any_document_under_the_token_limit_is_validated_within_100_ms(document:
     except GraphQLSyntaxError:  # over the token limit: the parser refuses it before validation
         assume(False)
     assert validation_seconds(document) < 0.1
+
+
+async def test_a_16_mb_websocket_document_is_refused_without_stalling_others(
+    sqlite_url: str,
+) -> None:
+    """A frame over the body limit closes its socket (1009) unread; meanwhile another client's
+    `{ __typename }` is answered as quickly as ever (the wait is bounded generously)."""
+    comment = "#" + "x" * 16_000_000 + "\n"
+    frame = json.dumps(
+        {"id": "1", "type": "subscribe", "payload": {"query": comment + "{ __typename }"}}
+    )
+    with uvicorn_server(sqlite_url) as address:
+        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+
+            async def probe() -> float:
+                started = time.perf_counter()
+                answer = await http.post("/graphql", json={"query": "{ __typename }"})
+                assert answer.json() == {"data": {"__typename": "Query"}}
+                return time.perf_counter() - started
+
+            async def flood() -> int:
+                async with connect(
+                    f"ws://{address}/graphql",
+                    subprotocols=[GRAPHQL_TRANSPORT_WS],
+                    max_size=None,
+                ) as ws:
+                    await ws_init(ws)
+                    await ws.send(frame)
+                    with pytest.raises(ConnectionClosed) as closed:
+                        await asyncio.wait_for(ws.recv(), 30)
+                assert closed.value.rcvd is not None
+                return closed.value.rcvd.code
+
+            await probe()
+            flooding = [asyncio.create_task(flood()) for _ in range(4)]
+            slowest = max([await probe() for _ in range(10)])
+            codes = await asyncio.gather(*flooding)
+    assert codes == [1009] * 4
+    assert slowest < 2.0, slowest

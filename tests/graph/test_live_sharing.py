@@ -140,4 +140,38 @@ async def test_a_document_that_cannot_be_shared_runs_the_generic_way(server: str
         message = json.loads(frame)
         assert message["id"] == "g"
         assert message["payload"]["data"]["orderUpdated"]["position"] > created["position"]
-        assert await executions(server) == before  # Strawberry executed it, not a group
+        assert await executions(server) == before  # its own stream executed it, not a group
+
+
+async def test_forty_orders_changed_at_once_cost_forty_executions(server: str) -> None:
+    """Ten sockets on one list, forty orders placed together: one execution per order (the
+    group keeps every payload of the batch, however many orders it changed)."""
+    changed = "subscription { ordersChanged { id position itemCount } }"
+    sockets = [
+        await connect(f"ws://{server}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS])
+        for _ in range(10)
+    ]
+    try:
+        for ws in sockets:
+            await ws_init(ws)
+            await ws.send(
+                json.dumps({"id": "list", "type": "subscribe", "payload": {"query": changed}})
+            )
+        await asyncio.sleep(0.3)
+        before = await executions(server)
+        await asyncio.gather(
+            *(post_data(server, CREATE_ORDER, {"input": order_input()}) for _ in range(40))
+        )
+        for frames in await asyncio.gather(*(_frames(ws, 40) for ws in sockets)):
+            assert (
+                len(
+                    {
+                        json.loads(frame)["payload"]["data"]["ordersChanged"]["id"]
+                        for frame in frames
+                    }
+                )
+                == 40
+            )
+        assert await executions(server) - before == 40
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
