@@ -41,9 +41,9 @@ class FreshnessLog:
             return None
         return {
             "stale": self._stale,
-            "projections": {
+            "projections": {  # by name: waits that run together end in any order
                 name: {"requested": requested, "reached": reached}
-                for name, (requested, reached) in self._projections.items()
+                for name, (requested, reached) in sorted(self._projections.items())
             },
         }
 
