@@ -46,7 +46,8 @@ async def test_the_endpoint_answers_as_the_old_view_did(tmp_path: Path) -> None:
             assert answers[key][0] == old[0] or answers[key][0] in (200, 405, 415), key
         else:
             status, media, body = answers[key]
-            assert [status, media, FIELD.sub("", body)] == old, key
+            assert [status, media] == old[:2], key
+            assert old[2] in (body, FIELD.sub("", body)), key
 
 
 async def _prepared(http: httpx.AsyncClient, outcome: str) -> int:
