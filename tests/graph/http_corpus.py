@@ -1,10 +1,7 @@
-"""A corpus of requests to /graphql and the answers the old HTTP path gave them.
-
-Before the pipeline replaced Strawberry's view (issue 20), this corpus was run against that
-view and its answers recorded in `http_corpus.json` (normalized: generated ids, times and
-positions replaced by placeholders). tests/graph/test_http_corpus.py runs the same corpus
-against today's endpoint and requires the same status, media type and body, except where the
-issue changed the answer on purpose (listed in that test with the reason).
+"""A corpus of requests to /graphql (every Accept, bodies good and bad, GET and POST) and the
+answers recorded in `http_corpus.json`, normalized (generated ids, times and cursors replaced by
+placeholders). tests/graph/test_http_corpus.py holds the endpoint to them; its docstring says
+where the recording came from and when to record again.
 
     python -m tests.graph.http_corpus --write FILE    # record the current app's answers
 """
