@@ -1,4 +1,4 @@
-"""The ASGI app: /graphql (graph/http/endpoint.py), /healthz, /metrics, /, the guards around
+"""The ASGI app: /graphql (graph/http/endpoint.py), /healthz, /metrics, /, the edge in front of
 them, and the lifespan that builds and stops the container."""
 
 from __future__ import annotations
@@ -8,12 +8,11 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route, WebSocketRoute
@@ -22,12 +21,12 @@ from graph.api.context import Services
 from graph.api.schema import build_schema, export_sdl, graphql_schema
 from graph.bootstrap import Container, bootstrap
 from graph.http.auth import TokenAuthority
+from graph.http.edge import Edge
 from graph.http.endpoint import GraphQLEndpoint
-from graph.http.guards import BodySizeLimit, LoopbackOnly, RequestTimeout
 from graph.http.metrics_route import MetricsRoute
 from graph.http.pages import GraphiqlPage, page_routes
 from graph.http.persisted import PersistedQueries
-from graph.http.request_log import RequestLog, configure_logging
+from graph.http.request_log import configure_logging
 from graph.http.serving import Serving
 from graph.observe.live_metrics import live_delivery
 from graph.observe.metrics import Metrics
@@ -49,6 +48,8 @@ from graph.pipeline.run import Runner
 from graph.settings import Settings, SettingsError, unknown_variables
 
 if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
     from readmodels.feed import ChangeHub
     from readmodels.projections.base import Projection
 
@@ -193,30 +194,25 @@ def create_app(
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", "leading": runtime.container.runner.leading()})
 
-    # Outermost first: the request log, who may listen, how long a request may take, its size.
-    guards = [
-        Middleware(OneLineStartupErrors, database=where(settings.database_url)),
-        Middleware(RequestLog),
-    ]
-    if settings.development:
-        guards.append(Middleware(LoopbackOnly))
-    if settings.allowed_hosts:  # ORDERGRAPH_ALLOWED_HOSTS: the names this service answers to
-        guards.append(Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)))
+    # The edge first (graph/http/edge.py: Host, body, time, the request log; /graphql straight
+    # to its endpoint), then the lifespan's one-line failures; CORS around both doors.
+    graphql: ASGIApp = endpoint
+    cors_layers = []
     if settings.cors_origins:
         # Browser apps on these origins may call /graphql; bearer tokens, never cookies.
-        guards.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(settings.cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["authorization", "content-type", "x-request-id"],
-                expose_headers=["x-request-id"],
-                max_age=600,
-            )
-        )
-    guards += [
-        Middleware(RequestTimeout, seconds=settings.request_timeout_ms / 1000),
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        cors: dict[str, Any] = {
+            "allow_origins": list(settings.cors_origins),
+            "allow_methods": ["GET", "POST"],
+            "allow_headers": ["authorization", "content-type", "x-request-id"],
+            "expose_headers": ["x-request-id"],
+            "max_age": 600,
+        }
+        graphql = CORSMiddleware(endpoint, **cors)
+        cors_layers.append(Middleware(CORSMiddleware, **cors))
+    layers = [
+        Middleware(Edge, graphql=graphql, settings=settings),
+        Middleware(OneLineStartupErrors, database=where(settings.database_url)),
+        *cors_layers,
     ]
     sdl_routes = []
     if settings.serves_sdl:
@@ -235,7 +231,7 @@ def create_app(
             Route("/metrics", MetricsRoute(metrics, authority).respond, methods=["GET"]),
             *page_routes(settings),
         ],
-        middleware=guards,
+        middleware=layers,
         lifespan=lifespan,
     )
     # Tools that run beside the service in one process (the benchmark's baseline routes)

@@ -234,7 +234,7 @@ def _headers(scope: Scope) -> dict[bytes, bytes]:
 
 
 async def _body(receive: Receive) -> bytes:
-    """The request body (its size is bounded before the app runs: graph/http/guards.py)."""
+    """The request body (its size is bounded before the app runs: graph/http/edge.py)."""
     message = await receive()
     body: bytes = message.get("body", b"")
     if not message.get("more_body", False):

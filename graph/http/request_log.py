@@ -15,10 +15,8 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graph.api.context import REQUEST_ID_HEADER, correlation_id_from
-
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    pass
 
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -100,66 +98,9 @@ def configure_logging(log_format: str = "text", level: str = "INFO") -> None:
     logging.config.dictConfig(logging_config(log_format, level))
 
 
-class RequestLog:
-    """ASGI middleware: a correlation id per request, and one log line when it ends."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        raw = headers.get(REQUEST_ID_HEADER.encode())
-        correlation_id = correlation_id_from(raw.decode("latin-1") if raw else None)
-        scope.setdefault("state", {})["correlation_id"] = correlation_id
-        started = time.perf_counter()
-        status = 0
-
-        async def tagged_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (REQUEST_ID_HEADER.encode(), correlation_id.encode()),
-                ]
-            elif message["type"] == "websocket.accept":
-                status = 101
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tagged_send)
-        finally:
-            if log.isEnabledFor(logging.INFO):
-                elapsed = (time.perf_counter() - started) * 1000
-                method = scope.get("method", "WS")
-                # The record built here: Logger.info would walk the stack for the caller's
-                # file and line (a third of a line's cost), which this line never shows.
-                record = log.makeRecord(
-                    log.name,
-                    logging.INFO,
-                    __file__,
-                    0,
-                    "%s %s %s %.1f ms (correlation %s)",
-                    (method, scope["path"], status or "-", elapsed, correlation_id),
-                    None,
-                    extra={
-                        "correlation_id": correlation_id,
-                        "method": method,
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round(elapsed, 2),
-                    },
-                )
-                log.handle(record)
-
-
 __all__ = [
     "LOG_FORMATS",
     "JsonFormatter",
-    "RequestLog",
     "TextFormatter",
     "configure_logging",
     "logging_config",

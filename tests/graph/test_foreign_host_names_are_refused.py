@@ -100,3 +100,24 @@ def test_allowed_hosts_are_read_from_the_environment() -> None:
     assert settings.allowed_hosts == ("api.example.com", "*.example.org")
     with pytest.raises(SettingsError, match="ALLOWED_HOSTS"):
         Settings(allowed_hosts=("api.*.example.com",))
+
+
+async def test_a_request_with_two_host_headers_is_refused(sqlite_url: str) -> None:
+    """A proxy that routes on the last Host would disagree with a service reading the first."""
+    with uvicorn_server(sqlite_url) as address:
+        ip, port = address.rsplit(":", 1)
+        reader, writer = await asyncio.open_connection(ip, int(port))
+        body = b'{"query": "{ __typename }"}'
+        writer.write(
+            b"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: attacker.example\r\n"
+            b"Content-Type: application/json\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\nConnection: close\r\n\r\n"
+            + body
+        )
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    head, _, payload = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400"), head
+    assert json.loads(payload)["errors"][0]["extensions"]["code"] == "BAD_REQUEST"

@@ -21,6 +21,7 @@ from tests.support.graph import app_client
 if TYPE_CHECKING:
     from pathlib import Path
 
+
 async def test_the_endpoint_answers_as_recorded(tmp_path: Path) -> None:
     recorded: dict[str, list[Any]] = json.loads(RECORDED.read_text())
     answers = await record(f"sqlite+aiosqlite:///{tmp_path / 'corpus.db'}")

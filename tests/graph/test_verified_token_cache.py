@@ -1,4 +1,4 @@
-"""Verified tokens are remembered by digest, and only what verified is: a cached token still
+"""Verified tokens are remembered, and only what verified is: a cached token still
 expires, a forged one never passes, and the cache is bounded."""
 
 from __future__ import annotations
