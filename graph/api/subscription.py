@@ -7,6 +7,7 @@ its variables and visibility: graph/api/live/sink.py), and yield them otherwise.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
+from functools import partial
 
 import strawberry
 
@@ -98,8 +99,9 @@ async def orders_changed(
     """Push every order whose view changes and matches the filter; race-free with afterPosition."""
     wanted_customer = listed_customer(principal(info), given(customer_id), "follow")
     runner = info.context.runner
-    start = max((s.position for s in runner.status() if s.name == ORDER_VIEWS), default=0)
-    router = list_router_for(runner.changes, info.context.order_reads.query_bus)
+    router = list_router_for(
+        runner.changes, info.context.order_reads.query_bus, partial(runner.committed, ORDER_VIEWS)
+    )
     sink = live_sink(info)
     if sink is not None:  # the router hands the views over: no task per subscriber
         sink.in_order()
@@ -109,7 +111,6 @@ async def orders_changed(
             customer_id=wanted_customer,
             status=domain_status(given(status)),
             after_position=given(after_position),
-            start_position=start,
         )
         return
     feed = orders_changed_feed(
@@ -117,7 +118,6 @@ async def orders_changed(
         customer_id=wanted_customer,
         status=domain_status(given(status)),
         after_position=given(after_position),
-        start_position=start,
     )
     async for order in _deliver(info, feed):
         yield order

@@ -198,6 +198,14 @@ class ProjectionRunner:
         """The last position `name` has applied."""
         return self._slot(name).position
 
+    async def committed(self, name: str) -> int:
+        """The position `name` has committed in the views database now, read there: beyond
+        `position(name)` while this process has yet to learn of another's batches (a SQLite
+        file's other writers, a notification on its way)."""
+        slot = self._slot(name)
+        async with self.db.read() as conn:
+            return max(slot.position, await read_checkpoint(conn, name))
+
     def status(self) -> list[ProjectionStatus]:
         """Every projection's state and lag, from memory."""
         head = max([self.log.committed.head, *(s.position for s in self._slots.values())])

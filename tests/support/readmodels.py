@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, select
@@ -33,6 +34,7 @@ from domain.storage.sql import SqlEventStore
 from domain.values import Address, OrderLine
 from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
+from readmodels.live.lists import ListRouter
 from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.projections.base import Batch
 from readmodels.projections.order_views import OrderViewsProjection
@@ -232,6 +234,13 @@ async def running_service(
         yield container
     finally:
         await container.stop()
+
+
+def list_router(service: Service, *, queue_size: int = 256) -> ListRouter:
+    """A live-list router of its own on the service's change hub, its lists starting where
+    order_views has committed (as the service's own router's do)."""
+    committed = partial(service.runner.committed, OrderViewsProjection.name)
+    return ListRouter(service.runner.changes, service.query_bus, committed, queue_size=queue_size)
 
 
 class PoisonedOrderViews(OrderViewsProjection):
