@@ -33,7 +33,7 @@ from graph.pipeline.plans import PlanStats
 from graph.pipeline.prepare import Preparer, Refused
 from graph.pipeline.run import Answer, Runner
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 ADDRESSES = (

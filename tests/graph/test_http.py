@@ -9,7 +9,7 @@ import httpx
 
 from graph.app import create_app
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.graph import CREATE_ORDER, app_client, error_codes, order_input
 
 ORDER_FIELDS = """

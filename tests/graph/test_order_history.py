@@ -22,9 +22,9 @@ from graph.api.schema import build_schema, graphql_schema
 from graph.app import create_app
 from graph.http.auth import TokenAuthority
 from graph.settings import Settings
-from readmodels.projections import default_projections
 from readmodels.projections.base import EventFailed, Projection, Tables, Written
 from readmodels.projections.order_history import OrderHistoryProjection
+from readmodels.registry import default_projections
 from tests.graph.plans_world import damage
 from tests.support.graph import (
     GRAPHQL_TRANSPORT_WS,

@@ -12,7 +12,7 @@ from graph.ops.seed import seed
 from readmodels.dto import Change, OrderView
 from readmodels.feed import SharedOrderReads, order_feed
 from readmodels.live.lists import ListRouter, orders_changed_feed
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.domain import confirm, create
 from tests.support.readmodels import running_service
 

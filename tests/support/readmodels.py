@@ -35,9 +35,9 @@ from domain.values import Address, OrderLine
 from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
 from readmodels.live.lists import ListRouter
-from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.projections.base import Batch
 from readmodels.projections.order_views import OrderViewsProjection
+from readmodels.registry import PROJECTION_NAMES, default_projections
 from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata, projection_checkpoint
 
@@ -209,7 +209,7 @@ async def _child(url: str, batch_size: int) -> None:
     db = Database(url)
     store = SqlEventStore(db)
     await store.create_schema()
-    runner = ProjectionRunner(store, db, batch_size=batch_size)
+    runner = ProjectionRunner(store, db, default_projections(), batch_size=batch_size)
     await runner.start()
     print("started", flush=True)
     result = await runner.wait_for(PROJECTION_NAMES, await store.head_position(), 120)
