@@ -1,11 +1,12 @@
-"""The composition root: builds the databases, event store, buses and projection runner, with
-the read side's projections and readers as `readmodels/registry.py` lists them."""
+"""The composition root: builds the databases, event store, buses, projection runner and live
+routes, with the read side's projections and readers as `readmodels/registry.py` lists them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from domain.handlers import build_command_bus
@@ -14,6 +15,9 @@ from domain.storage.sql import SqlEventStore
 from graph.ops.migrate import check, migrate
 from graph.settings import Settings
 from readmodels.feed import SharedOrderReads
+from readmodels.live.lists import ListRouter
+from readmodels.live.orders import OrderFollowers
+from readmodels.live.routes import LiveRoutes
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.registry import default_projections, reader_answers
@@ -33,7 +37,8 @@ log = logging.getLogger("ordergraph.app")
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Container:
     """Everything the service runs on; `read_db` is `db` unless a views database is configured,
-    and `replicas` the standbys of `read_db` that reads go to (None: reads go to `read_db`)."""
+    `replicas` the standbys of `read_db` that reads go to (None: reads go to `read_db`), and
+    `live` the routes from order_views changes to the subscriptions that follow them."""
 
     settings: Settings
     db: Database
@@ -43,6 +48,7 @@ class Container:
     runner: ProjectionRunner
     query_bus: QueryBus
     order_reads: SharedOrderReads
+    live: LiveRoutes
     replicas: Replicas | None = None
 
     @property
@@ -126,6 +132,10 @@ def bootstrap(
     projection = runner.projection(order_views)
     committed = projection.committed if isinstance(projection, OrderViewsProjection) else None
     order_reads = SharedOrderReads(live_bus, committed=committed)
+    live = LiveRoutes(
+        lists=ListRouter(runner.changes, live_bus, partial(runner.committed, order_views)),
+        orders=OrderFollowers(runner.changes, order_reads),
+    )
     return Container(
         settings=settings,
         db=db,
@@ -135,6 +145,7 @@ def bootstrap(
         runner=runner,
         query_bus=query_bus,
         order_reads=order_reads,
+        live=live,
         replicas=replicas,
     )
 

@@ -1,23 +1,22 @@
 """Live lists: every order whose view changes and matches a filter, in position order.
 
-One `ListRouter` per change hub takes every order_views change once, reads the views it touched
-in one query (shared by every list watcher) and routes each view only to the watchers of its
-customer and to those watching every customer. `orders_changed_feed` turns one watch into the
-race-free stream a subscription sends: the watch is registered before the catch-up read (the
-views changed after `after_position`, from the view table by position; without one, the
-position order_views has committed, read from the database), and from then on a change at
-position P delivers the views with a position in (last sent, P]; a view newer than P is left to
-the change that carries it. So there is no gap at the seam, no duplicate, and
-positions strictly increase. A watch that falls behind (its queue overflows, or a shared read
-fails) catches up from the table again, from its last sent position. A list filtered by
-status is also sent the change that takes an order out of it (departures.py).
+One `ListRouter` per change hub (the composition root builds it) takes every order_views
+change once, reads the views it touched in one query (shared by every list watcher) and routes
+each view only to the watchers of its customer and to those watching every customer.
+`orders_changed_feed` turns one watch into the race-free stream a subscription sends: the watch
+is registered before the catch-up read (the views changed after `after_position`, from the view
+table by position; without one, the position order_views has committed, read from the
+database), and from then on a change at position P delivers the views with a position in (last
+sent, P]; a view newer than P is left to the change that carries it. So there is no gap at the
+seam, no duplicate, and positions strictly increase. A watch that falls behind (its queue
+overflows, or a shared read fails) catches up from the table again, from its last sent position.
+A list filtered by status is also sent the change that takes an order out of it (departures.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from typing import TYPE_CHECKING, Protocol
 
 from readmodels.live.departures import StatusMemory, sent_to
@@ -204,19 +203,6 @@ class ListRouter:
                 log.exception("live lists: a watch failed on change %d", position)
 
 
-_routers: weakref.WeakKeyDictionary[ChangeHub, ListRouter] = weakref.WeakKeyDictionary()
-
-
-def list_router_for(
-    hub: ChangeHub, query_bus: QueryBus, committed: Callable[[], Awaitable[int]]
-) -> ListRouter:
-    """The hub's one list router (made on first use)."""
-    router = _routers.get(hub)
-    if router is None:
-        router = _routers[hub] = ListRouter(hub, query_bus, committed)
-    return router
-
-
 async def _catch_up(watch: ListWatch, query_bus: QueryBus, after: int) -> AsyncIterator[OrderView]:
     while True:
         page = await query_bus.ask(
@@ -335,6 +321,5 @@ __all__ = [
     "ListSink",
     "ListWatch",
     "follow_list",
-    "list_router_for",
     "orders_changed_feed",
 ]

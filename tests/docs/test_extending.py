@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from graph.pipeline.prepare import Preparer
 from graph.pipeline.run import Runner
 from graph.settings import Settings
 from readmodels.feed import SharedOrderReads
+from readmodels.live import ListRouter, LiveRoutes, OrderFollowers
 from readmodels.queries import GetOrder
 from readmodels.querybus import QueryBus, build_query_bus
 from readmodels.registry import READERS, reader_answers
@@ -293,12 +295,18 @@ async def test_the_graphql_mutation_sends_the_command(service: Service) -> None:
     )
     assert "addGiftNote(input: AddGiftNoteInput!): CommandResult!" in schema.as_str()
     core = graphql_schema(schema)
+    reads = SharedOrderReads(service.query_bus)
+    committed = partial(service.runner.committed, "order_views")
     services = Services(
         command_bus=service.bus,
         query_bus=service.query_bus,
         runner=service.runner,
         settings=Settings(),
-        order_reads=SharedOrderReads(service.query_bus),
+        order_reads=reads,
+        live=LiveRoutes(
+            lists=ListRouter(service.runner.changes, service.query_bus, committed),
+            orders=OrderFollowers(service.runner.changes, reads),
+        ),
         on_wait=lambda _stale: None,
     )
     context = Context(

@@ -110,6 +110,7 @@ class World:
             runner=c.runner,
             settings=self.settings,
             order_reads=c.order_reads,
+            live=c.live,
             on_wait=lambda _stale: None,
         )
         return Context(services=services, correlation_id="plans-test", principal=CALLERS[caller])
