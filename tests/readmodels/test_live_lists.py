@@ -34,7 +34,7 @@ async def test_the_catch_up_then_live_seam_has_no_gap_and_no_duplicate(sqlite_ur
         before = await _place(service, "c-1", 30)
         writer = asyncio.create_task(_place(service, "c-1", 120))
         await asyncio.sleep(0.05)  # subscribe while the writes run
-        router = list_router(service)
+        router, _ = list_router(service)
         seams: list[list[OrderView]] = [[] for _ in range(4)]
         readers = [
             asyncio.create_task(
@@ -64,7 +64,7 @@ async def test_the_catch_up_then_live_seam_has_no_gap_and_no_duplicate(sqlite_ur
 
 async def test_a_list_watch_gets_only_its_customers_orders_in_its_status(sqlite_url: str) -> None:
     async with running_service(sqlite_url) as service:
-        router = list_router(service)
+        router, starts = list_router(service)
         mine: list[OrderView] = []
         confirmed_only: list[OrderView] = []
         tasks = [
@@ -81,7 +81,8 @@ async def test_a_list_watch_gets_only_its_customers_orders_in_its_status(sqlite_
                 )
             ),
         ]
-        await asyncio.sleep(0.05)
+        await starts.get()
+        await starts.get()  # both lists started
         (own,) = await _place(service, "c-1", 1)
         await _place(service, "c-2", 3)
         done = await service.bus.dispatch(confirm(own))
@@ -102,11 +103,11 @@ async def test_a_list_watch_gets_only_its_customers_orders_in_its_status(sqlite_
 
 async def test_a_list_watch_that_overflows_catches_up_from_the_table(sqlite_url: str) -> None:
     async with running_service(sqlite_url) as service:
-        router = list_router(service, queue_size=2)
+        router, starts = list_router(service, queue_size=2)
         got: list[OrderView] = []
         feed = orders_changed_feed(router, customer_id=None, status=None, after_position=None)
         first = asyncio.ensure_future(anext(feed))
-        await asyncio.sleep(0.05)
+        await starts.get()
         placed = await _place(service, "c-1", 20)  # the feed is not read meanwhile
         got.append(await first)
         while got[-1].id != placed[-1]:

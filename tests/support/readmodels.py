@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData, select
@@ -236,11 +235,22 @@ async def running_service(
         await container.stop()
 
 
-def list_router(service: Service, *, queue_size: int = 256) -> ListRouter:
-    """A live-list router of its own on the service's change hub, its lists starting where
-    order_views has committed (as the service's own router's do)."""
-    committed = partial(service.runner.committed, OrderViewsProjection.name)
-    return ListRouter(service.runner.changes, service.query_bus, committed, queue_size=queue_size)
+def list_router(
+    service: Service, *, queue_size: int = 256
+) -> tuple[ListRouter, asyncio.Queue[int]]:
+    """A live-list router of its own on the service's change hub, its lists without
+    `after_position` starting where order_views has committed (as the service's own router's
+    do); and a queue of those start positions, one per list as it starts (a test waits for it
+    before it writes what the list must send)."""
+    starts: asyncio.Queue[int] = asyncio.Queue()
+
+    async def committed() -> int:
+        position = await service.runner.committed(OrderViewsProjection.name)
+        starts.put_nowait(position)
+        return position
+
+    router = ListRouter(service.runner.changes, service.query_bus, committed, queue_size=queue_size)
+    return router, starts
 
 
 class PoisonedOrderViews(OrderViewsProjection):
