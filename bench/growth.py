@@ -45,8 +45,8 @@ from domain.values import Address, OrderLine
 from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
 from readmodels.cursor import OrderCursor
-from readmodels.projections import PROJECTION_NAMES
 from readmodels.queries import GetOrder, ListOrders
+from readmodels.registry import PROJECTION_NAMES
 
 PER_TRANSACTION = 2000
 PAGE_DEPTH = 1000

@@ -82,6 +82,7 @@ class Bench:
             runner=c.runner,
             settings=self.settings,
             order_reads=c.order_reads,
+            live=c.live,
             on_wait=lambda _stale: None,
         )
         return Context(services=services, correlation_id="bench", principal=DEVELOPMENT_PRINCIPAL)

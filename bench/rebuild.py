@@ -29,7 +29,7 @@ from domain.ids import new_order_id
 from domain.values import Address, OrderLine
 from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 
 PAGE = 1000
 ORDERS_PER_TRANSACTION = 2000

@@ -25,7 +25,7 @@ from starlette.routing import Route, Router
 from graph.app import create_app
 from graph.cli.serve import uvicorn_options
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

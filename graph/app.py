@@ -113,6 +113,10 @@ class Runtime:
     def hub(self) -> ChangeHub | None:
         return None if self._container is None else self._container.runner.changes
 
+    def followers(self) -> int:
+        """How many `orderUpdated` subscriptions follow their order (0 before the start)."""
+        return 0 if self._container is None else len(self._container.live.orders)
+
     def set(self, container: Container, on_wait: Callable[[bool], None]) -> None:
         self._container = container
         self._services = Services(
@@ -121,6 +125,7 @@ class Runtime:
             runner=container.runner,
             settings=container.settings,
             order_reads=container.order_reads,
+            live=container.live,
             on_wait=on_wait,
         )
 
@@ -147,7 +152,7 @@ def create_app(
         Serving(preparer, runner, runtime.services, authority),
         persisted=PersistedQueries(settings.persisted_queries),
         graphiql=GraphiqlPage(settings) if settings.graphiql and not settings.production else None,
-        shared=live_delivery(runner, metrics, runtime.hub),
+        shared=live_delivery(runner, metrics, runtime.hub, runtime.followers),
         settings=settings,
     )
 

@@ -1,10 +1,12 @@
-"""The composition root: builds the databases, event store, buses and projection runner."""
+"""The composition root: builds the databases, event store, buses, projection runner and live
+routes, with the read side's projections and readers as `readmodels/registry.py` lists them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from domain.handlers import build_command_bus
@@ -13,8 +15,12 @@ from domain.storage.sql import SqlEventStore
 from graph.ops.migrate import check, migrate
 from graph.settings import Settings
 from readmodels.feed import SharedOrderReads
+from readmodels.live.lists import ListRouter
+from readmodels.live.orders import OrderFollowers
+from readmodels.live.routes import LiveRoutes
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.querybus import QueryBus, build_query_bus
+from readmodels.registry import default_projections, reader_answers
 from readmodels.replicas import Replicas
 from readmodels.runner.runner import ProjectionRunner
 
@@ -31,7 +37,8 @@ log = logging.getLogger("ordergraph.app")
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Container:
     """Everything the service runs on; `read_db` is `db` unless a views database is configured,
-    and `replicas` the standbys of `read_db` that reads go to (None: reads go to `read_db`)."""
+    `replicas` the standbys of `read_db` that reads go to (None: reads go to `read_db`), and
+    `live` the routes from order_views changes to the subscriptions that follow them."""
 
     settings: Settings
     db: Database
@@ -41,6 +48,7 @@ class Container:
     runner: ProjectionRunner
     query_bus: QueryBus
     order_reads: SharedOrderReads
+    live: LiveRoutes
     replicas: Replicas | None = None
 
     @property
@@ -103,7 +111,8 @@ def bootstrap(
         store = SqlEventStore(Database(settings.database_url))
     db = store.db
     read_db = Database(settings.read_database_url) if settings.read_database_url else db
-    runner = ProjectionRunner(store, read_db, projections, on_batch=on_batch)
+    chosen = default_projections() if projections is None else projections
+    runner = ProjectionRunner(store, read_db, chosen, on_batch=on_batch)
     if read_db is db:
         # Views in the event store's database: keep them current in the writer's transaction.
         store.add_commit_hook(runner.in_writer_transaction())
@@ -116,11 +125,17 @@ def bootstrap(
         if settings.replica_urls
         else None
     )
-    query_bus = build_query_bus(read_db, runner, replicas)
+    query_bus = build_query_bus(read_db, runner, reader_answers(), replicas)
     # The live feeds read at least what the views database has applied when they read.
-    live_bus = query_bus.following(OrderViewsProjection.name, replica_wait)
-    order_views = runner.projection(OrderViewsProjection.name)
-    committed = order_views.committed if isinstance(order_views, OrderViewsProjection) else None
+    order_views = OrderViewsProjection.name
+    live_bus = query_bus.following(order_views, replica_wait)
+    projection = runner.projection(order_views)
+    committed = projection.committed if isinstance(projection, OrderViewsProjection) else None
+    order_reads = SharedOrderReads(live_bus, committed=committed)
+    live = LiveRoutes(
+        lists=ListRouter(runner.changes, live_bus, partial(runner.committed, order_views)),
+        orders=OrderFollowers(runner.changes, order_reads),
+    )
     return Container(
         settings=settings,
         db=db,
@@ -129,7 +144,8 @@ def bootstrap(
         bus=bus,
         runner=runner,
         query_bus=query_bus,
-        order_reads=SharedOrderReads(live_bus, committed=committed),
+        order_reads=order_reads,
+        live=live,
         replicas=replicas,
     )
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from readmodels import readers
 from readmodels.freshness import Answered, FreshReads, MinPosition, Progress
-from readmodels.queries import ListProjections, OrdersChangedSince, Query
-from readmodels.readers.answers import reader_answers
+from readmodels.queries import ListProjections, Query
 
 if TYPE_CHECKING:
     from readmodels.dto import ProjectionStatus
-    from readmodels.readers.answers import ReadDatabase
+    from readmodels.readers.answers import ReadDatabase, Reader
     from readmodels.replicas import Replicas
 
 R = TypeVar("R")
@@ -82,19 +80,20 @@ class QueryBus:
 
 
 def build_query_bus(
-    db: ReadDatabase, runner: StatusSource, replicas: Replicas | None = None
+    db: ReadDatabase,
+    runner: StatusSource,
+    answers: Mapping[type[Query[Any]], Reader],
+    replicas: Replicas | None = None,
 ) -> QueryBus:
-    """A bus answering every read-side query: each reader module's `ANSWERS` from the view
-    tables of `db` or its `replicas` (`readmodels/readers/answers.py`), and `runner`'s
-    status."""
+    """A bus answering each query of `answers` with its reader, from the view tables of `db` or
+    its `replicas`, and `runner`'s status (ListProjections)."""
 
     async def list_projections(_query: ListProjections) -> list[ProjectionStatus]:
         return runner.status()
 
     bus = QueryBus(FreshReads(db, runner, replicas))
-    for query_type, reader in reader_answers().items():
+    for query_type, reader in answers.items():
         bus.register_reader(query_type, reader)
-    bus.register_reader(OrdersChangedSince, readers.orders_changed_since)
     bus.register(ListProjections, list_projections)
     return bus
 

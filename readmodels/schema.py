@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from readmodels.projections import default_projections
+from readmodels.registry import default_projections
 from readmodels.tables import control_metadata, new_metadata
 
 if TYPE_CHECKING:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from domain.bus import CommandBus
     from graph.settings import Settings
     from readmodels.feed import SharedOrderReads
+    from readmodels.live.routes import LiveRoutes
     from readmodels.querybus import QueryBus
     from readmodels.runner.runner import ProjectionRunner
 
@@ -68,15 +69,16 @@ def _no_orders_yet(customer_id: str) -> CustomerView:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Services:
-    """What every request's resolvers share: the buses, the runner and settings (built once,
-    by the app, from the running container), and where a freshness wait is reported (the
-    metrics: `on_wait(stale)`)."""
+    """What every request's resolvers share: the buses, the runner, the live routes and settings
+    (built once, by the app, from the running container), and where a freshness wait is
+    reported (the metrics: `on_wait(stale)`)."""
 
     command_bus: CommandBus
     query_bus: QueryBus
     runner: ProjectionRunner
     settings: Settings
     order_reads: SharedOrderReads
+    live: LiveRoutes
     on_wait: Callable[[bool], None]
 
 
@@ -111,6 +113,10 @@ class Context:
     @property
     def order_reads(self) -> SharedOrderReads:
         return self.services.order_reads
+
+    @property
+    def live(self) -> LiveRoutes:
+        return self.services.live
 
     @property
     def loaders(self) -> Loaders:

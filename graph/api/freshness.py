@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import ValidationFailed
-from readmodels.projections import PROJECTION_NAMES
 from readmodels.projections.customer_summaries import CustomerSummariesProjection
 from readmodels.projections.daily_sales import DailySalesProjection
 from readmodels.projections.order_views import OrderViewsProjection
+from readmodels.registry import PROJECTION_NAMES
 
 if TYPE_CHECKING:
     from graph.settings import Settings

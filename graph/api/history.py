@@ -46,11 +46,19 @@ class OrderHistoryEntry:
 
 
 async def order_history(root: OrderView, info: Info) -> list[OrderHistoryEntry]:
+    """The order's entries up to the view's position. A view row damaged in the database may
+    have no position: then nothing is waited for and every entry is returned, as read (the same
+    for an entry without one), so the field answers what is there instead of raising."""
     context = info.context
-    if context.runner.position(ORDER_HISTORY) < root.position:
-        await wait_for_projections(context, (ORDER_HISTORY,), root.position, None)
+    upto: int | None = root.position
+    if upto is not None and context.runner.position(ORDER_HISTORY) < upto:
+        await wait_for_projections(context, (ORDER_HISTORY,), upto, None)
     entries = await context.loaders.order_history.load(root.id)
-    return [cast("OrderHistoryEntry", e) for e in entries if e.position <= root.position]
+    return [cast("OrderHistoryEntry", e) for e in entries if _within(e.position, upto)]
+
+
+def _within(position: int | None, upto: int | None) -> bool:
+    return position is None or upto is None or position <= upto
 
 
 __all__ = ["HISTORY_DESCRIPTION", "ORDER_HISTORY", "OrderHistoryEntry", "order_history"]

@@ -19,8 +19,8 @@ from graph.api.scalars import Position
 from graph.api.types import Order, OrderStatus, Projection, domain_status
 from readmodels.dto import OrderView
 from readmodels.feed import order_feed
-from readmodels.live.lists import follow_list, list_router_for, orders_changed_feed
-from readmodels.live.orders import follow_order, order_followers_for
+from readmodels.live.lists import follow_list, orders_changed_feed
+from readmodels.live.orders import follow_order
 
 ORDER_UPDATED_DESCRIPTION = (
     "The order's new view, each time the projection applies a change to it. With `afterPosition`\n"
@@ -69,9 +69,8 @@ async def order_updated(
         )
     sink = live_sink(info)
     if sink is not None:  # one follower task per order offers the views: none per subscriber
-        followers = order_followers_for(info.context.runner.changes, info.context.order_reads)
         await follow_order(
-            followers,
+            info.context.live.orders,
             id,
             sink.deliver,
             after_position=after,
@@ -97,9 +96,7 @@ async def orders_changed(
 ) -> AsyncGenerator[Order, None]:
     """Push every order whose view changes and matches the filter; race-free with afterPosition."""
     wanted_customer = listed_customer(principal(info), given(customer_id), "follow")
-    runner = info.context.runner
-    start = max((s.position for s in runner.status() if s.name == ORDER_VIEWS), default=0)
-    router = list_router_for(runner.changes, info.context.order_reads.query_bus)
+    router = info.context.live.lists
     sink = live_sink(info)
     if sink is not None:  # the router hands the views over: no task per subscriber
         sink.in_order()
@@ -109,7 +106,6 @@ async def orders_changed(
             customer_id=wanted_customer,
             status=domain_status(given(status)),
             after_position=given(after_position),
-            start_position=start,
         )
         return
     feed = orders_changed_feed(
@@ -117,7 +113,6 @@ async def orders_changed(
         customer_id=wanted_customer,
         status=domain_status(given(status)),
         after_position=given(after_position),
-        start_position=start,
     )
     async for order in _deliver(info, feed):
         yield order

@@ -27,7 +27,7 @@ from graph.ops.migrate import SchemaMismatch
 from graph.ops.preflight import StartupError, check_url, describe
 from graph.ops.terminal import shown_url
 from graph.settings import Settings, SettingsError, unknown_variables
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 
 EXIT_REFUSED = 1
 # What stops a command with one line (each says what to fix).

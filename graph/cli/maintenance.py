@@ -16,7 +16,7 @@ from graph.ops.seed import seed
 from graph.ops.status import sqlite_served, stored_status
 from graph.ops.terminal import ProgressBar, format_status, shown_url
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 
 # What to run when a command that needs an existing database finds none.
 NO_DATABASE_HINT = "run `ordergraph migrate` (or `ordergraph serve`) to create it, or check the URL"

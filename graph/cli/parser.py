@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from graph.api.identity import Role
 from graph.http.request_log import LOG_FORMATS
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 
 EXIT_USAGE = 2
 

@@ -10,7 +10,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from graph.pipeline.live import LiveStats, SharedExecutions
-from readmodels.live.orders import followers_of
 
 if TYPE_CHECKING:
     from prometheus_client import Metric
@@ -21,9 +20,12 @@ if TYPE_CHECKING:
 
 
 class LiveCollector(Collector):
-    def __init__(self, stats: LiveStats, hub: Callable[[], ChangeHub | None]) -> None:
+    def __init__(
+        self, stats: LiveStats, hub: Callable[[], ChangeHub | None], followers: Callable[[], int]
+    ) -> None:
         self._stats = stats
         self._hub = hub
+        self._followers = followers
 
     def collect(self) -> Iterator[Metric]:
         stats = self._stats
@@ -64,7 +66,7 @@ class LiveCollector(Collector):
             "ordergraph_live_order_followers",
             "orderUpdated subscriptions followed by their order's one task (no task of their own).",
         )
-        followers.add_metric([], 0 if hub is None else followers_of(hub))
+        followers.add_metric([], self._followers())
         yield followers
         for name, documentation, value in (
             (
@@ -84,11 +86,15 @@ class LiveCollector(Collector):
 
 
 def live_delivery(
-    runner: Runner, metrics: Metrics, hub: Callable[[], ChangeHub | None]
+    runner: Runner,
+    metrics: Metrics,
+    hub: Callable[[], ChangeHub | None],
+    followers: Callable[[], int],
 ) -> SharedExecutions:
-    """The app's shared executions, their counters registered in `metrics`."""
+    """The app's shared executions, their counters registered in `metrics` (`hub` gives the
+    change hub and `followers` the number of order followers, once the service runs)."""
     shared = SharedExecutions(runner)
-    metrics.registry.register(LiveCollector(shared.stats, hub))
+    metrics.registry.register(LiveCollector(shared.stats, hub, followers))
     return shared
 
 

@@ -1,22 +1,22 @@
 """Live lists: every order whose view changes and matches a filter, in position order.
 
-One `ListRouter` per change hub takes every order_views change once, reads the views it touched
-in one query (shared by every list watcher) and routes each view only to the watchers of its
-customer and to those watching every customer. `orders_changed_feed` turns one watch into the
-race-free stream a subscription sends: the watch is registered before the catch-up read (the
-views changed after `after_position`, from the view table by position), and from then on a
-change at position P delivers the views with a position in (last sent, P]; a view newer than P
-is left to the change that carries it. So there is no gap at the seam, no duplicate, and
-positions strictly increase. A watch that falls behind (its queue overflows, or a shared read
-fails) catches up from the table again, from its last sent position. A list filtered by
-status is also sent the change that takes an order out of it (departures.py).
+One `ListRouter` per change hub (the composition root builds it) takes every order_views
+change once, reads the views it touched in one query (shared by every list watcher) and routes
+each view only to the watchers of its customer and to those watching every customer.
+`orders_changed_feed` turns one watch into the race-free stream a subscription sends: the watch
+is registered before the catch-up read (the views changed after `after_position`, from the view
+table by position; without one, the position order_views has committed, read from the
+database), and from then on a change at position P delivers the views with a position in (last
+sent, P]; a view newer than P is left to the change that carries it. So there is no gap at the
+seam, no duplicate, and positions strictly increase. A watch that falls behind (its queue
+overflows, or a shared read fails) catches up from the table again, from its last sent position.
+A list filtered by status is also sent the change that takes an order out of it (departures.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from typing import TYPE_CHECKING, Protocol
 
 from readmodels.live.departures import StatusMemory, sent_to
@@ -24,7 +24,7 @@ from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.queries import GetOrders, OrdersChangedSince
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Callable
+    from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
     from domain.values import OrderStatus
     from readmodels.dto import OrderView
@@ -103,11 +103,22 @@ class ListWatch:
 
 
 class ListRouter:
-    """Routes order_views changes to list watches by customer, one shared read per change."""
+    """Routes order_views changes to list watches by customer, one shared read per change.
+    `committed` reads the position order_views has committed in the database now (other
+    processes' batches included, which this process may publish only later): where a list
+    asked without `after_position` starts."""
 
-    def __init__(self, hub: ChangeHub, query_bus: QueryBus, *, queue_size: int = 256) -> None:
+    def __init__(
+        self,
+        hub: ChangeHub,
+        query_bus: QueryBus,
+        committed: Callable[[], Awaitable[int]],
+        *,
+        queue_size: int = 256,
+    ) -> None:
         self._hub = hub
         self.query_bus = query_bus
+        self.committed = committed
         self._queue_size = queue_size
         self._by_customer: dict[str, set[ListWatch]] = {}
         self._everyone: set[ListWatch] = set()
@@ -192,17 +203,6 @@ class ListRouter:
                 log.exception("live lists: a watch failed on change %d", position)
 
 
-_routers: weakref.WeakKeyDictionary[ChangeHub, ListRouter] = weakref.WeakKeyDictionary()
-
-
-def list_router_for(hub: ChangeHub, query_bus: QueryBus) -> ListRouter:
-    """The hub's one list router (made on first use)."""
-    router = _routers.get(hub)
-    if router is None:
-        router = _routers[hub] = ListRouter(hub, query_bus)
-    return router
-
-
 async def _catch_up(watch: ListWatch, query_bus: QueryBus, after: int) -> AsyncIterator[OrderView]:
     while True:
         page = await query_bus.ask(
@@ -226,15 +226,14 @@ async def orders_changed_feed(
     customer_id: str | None,
     status: OrderStatus | None,
     after_position: int | None,
-    start_position: int,
 ) -> AsyncGenerator[OrderView, None]:
     """Views of the orders matching (customer_id, status) as they change, positions strictly
     increasing: with `after_position`, first those changed since it (from the table); without,
-    only changes after `start_position` (the projection's position when the client subscribed).
-    """
+    only what is committed after the watch started (`ListRouter.committed`), never a backlog
+    this process learns of late (another process's commits on a SQLite file)."""
     watch = router.watch(customer_id, status)
     try:
-        last = start_position if after_position is None else after_position
+        last = await router.committed() if after_position is None else after_position
         if after_position is not None:
             async for view in _catch_up(watch, router.query_bus, last):
                 last = view.position
@@ -274,14 +273,13 @@ async def follow_list(
     customer_id: str | None,
     status: OrderStatus | None,
     after_position: int | None,
-    start_position: int,
 ) -> None:
     """`orders_changed_feed` without a task of its own between changes: once caught up, the
     router hands each change to the watch synchronously and the views go straight to `sink`.
     When the sink (a full socket) or the router (a failed read) falls behind, the table is read
     again from the last view the sink kept. Runs until cancelled."""
     watch = router.watch(customer_id, status)
-    last = start_position if after_position is None else after_position
+    last: int
 
     def direct(position: int, views: tuple[OrderView, ...]) -> None:
         nonlocal last
@@ -291,6 +289,7 @@ async def follow_list(
                 sink.deliver(view)
 
     try:
+        last = await router.committed() if after_position is None else after_position
         catching_up = after_position is not None
         while True:
             if catching_up:
@@ -322,6 +321,5 @@ __all__ = [
     "ListSink",
     "ListWatch",
     "follow_list",
-    "list_router_for",
     "orders_changed_feed",
 ]

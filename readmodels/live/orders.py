@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from typing import TYPE_CHECKING
 
 from domain.errors import OrderNotFound
@@ -58,7 +57,8 @@ class _Followed:
 
 
 class OrderFollowers:
-    """The followed orders of one hub."""
+    """The followed orders of one hub (the composition root builds one per hub); its length is
+    the number of followers."""
 
     def __init__(self, hub: ChangeHub, reads: SharedOrderReads) -> None:
         self._hub = hub
@@ -107,23 +107,6 @@ class OrderFollowers:
                     log.exception("live: a follower of order %s failed", order_id)
 
 
-_followers: weakref.WeakKeyDictionary[ChangeHub, OrderFollowers] = weakref.WeakKeyDictionary()
-
-
-def order_followers_for(hub: ChangeHub, reads: SharedOrderReads) -> OrderFollowers:
-    """The hub's one set of followed orders (made on first use)."""
-    followers = _followers.get(hub)
-    if followers is None:
-        followers = _followers[hub] = OrderFollowers(hub, reads)
-    return followers
-
-
-def followers_of(hub: ChangeHub) -> int:
-    """How many followers the hub's followed orders have (0 before first use)."""
-    followers = _followers.get(hub)
-    return 0 if followers is None else len(followers)
-
-
 async def follow_order(
     followers: OrderFollowers,
     order_id: str,
@@ -156,6 +139,4 @@ __all__ = [
     "OrderFollower",
     "OrderFollowers",
     "follow_order",
-    "followers_of",
-    "order_followers_for",
 ]

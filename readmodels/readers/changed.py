@@ -16,7 +16,7 @@ from readmodels.tables import order_view
 
 if TYPE_CHECKING:
     from readmodels.dto import OrderView
-    from readmodels.readers.answers import ReadDatabase
+    from readmodels.readers.answers import Answers, ReadDatabase
 
 
 async def orders_changed_since(db: ReadDatabase, query: OrdersChangedSince) -> list[OrderView]:
@@ -35,6 +35,6 @@ async def orders_changed_since(db: ReadDatabase, query: OrdersChangedSince) -> l
     return [order_from_row(row) for row in rows]
 
 
-ANSWERS = {OrdersChangedSince: orders_changed_since}
+ANSWERS: Answers = {OrdersChangedSince: orders_changed_since}
 
 __all__ = ["ANSWERS", "orders_changed_since"]

@@ -26,7 +26,6 @@ from readmodels.dto import (
     WaitResult,
 )
 from readmodels.feed import ChangeHub
-from readmodels.projections import default_projections
 from readmodels.runner.checkpoint import (
     add_skip,
     ensure_checkpoint,
@@ -91,7 +90,7 @@ class ProjectionRunner:
         self,
         log: EventLog,
         db: Database,
-        projections: Sequence[Projection] | None = None,
+        projections: Sequence[Projection],
         *,
         batch_size: int = 500,
         poll_interval: float = 1.0,
@@ -129,7 +128,6 @@ class ProjectionRunner:
             on_applied=BatchLog(on_batch),
             elsewhere=self.peers.follow if self.peers.active else None,
         )
-        chosen = default_projections() if projections is None else list(projections)
         self._slots = {
             p.name: Slot(
                 projection=p,
@@ -138,9 +136,9 @@ class ProjectionRunner:
                 progress=self._progress,
                 timing=self.timing,
             )
-            for p in chosen
+            for p in projections
         }
-        if len(self._slots) != len(chosen):
+        if len(self._slots) != len(projections):
             raise ValueError("projection names must be unique")
         self._running = False
 
@@ -197,6 +195,14 @@ class ProjectionRunner:
     def position(self, name: str) -> int:
         """The last position `name` has applied."""
         return self._slot(name).position
+
+    async def committed(self, name: str) -> int:
+        """The position `name` has committed in the views database now, read there: beyond
+        `position(name)` while this process has yet to learn of another's batches (a SQLite
+        file's other writers, a notification on its way)."""
+        slot = self._slot(name)
+        async with self.db.read() as conn:
+            return max(slot.position, await read_checkpoint(conn, name))
 
     def status(self) -> list[ProjectionStatus]:
         """Every projection's state and lag, from memory."""

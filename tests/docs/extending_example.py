@@ -29,11 +29,11 @@ from graph.api.mutations import Mutation
 from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import OrderCommandFields, coerced
 from graph.api.types import CommandResult
-from readmodels.projections import default_projections
 from readmodels.projections.base import Batch, Projection, Tables
 from readmodels.projections.order_views import OrderViewsProjection
 from readmodels.projections.rowset import RowSet
 from readmodels.queries import Query
+from readmodels.registry import default_projections
 from readmodels.sqltypes import UtcDateTime
 from readmodels.tables import new_metadata
 

@@ -33,7 +33,7 @@ from graph.pipeline.plans import PlanStats
 from graph.pipeline.prepare import Preparer, Refused
 from graph.pipeline.run import Answer, Runner
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 
 T0 = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 ADDRESSES = (
@@ -110,6 +110,7 @@ class World:
             runner=c.runner,
             settings=self.settings,
             order_reads=c.order_reads,
+            live=c.live,
             on_wait=lambda _stale: None,
         )
         return Context(services=services, correlation_id="plans-test", principal=CALLERS[caller])
@@ -198,6 +199,16 @@ async def _place_orders(container: Container) -> list[str]:
 
 def _damage(path: Path, order_ids: list[str]) -> dict[str, str]:
     """Damage some orders (see DAMAGED_ORDERS); the newest damaged order of each kind."""
+    damage(path, {order_ids[index]: kind for index, kind in DAMAGED_ORDERS.items()})
+    damaged: dict[str, str] = {}
+    for index, kind in DAMAGED_ORDERS.items():
+        damaged.setdefault(kind, order_ids[index])
+    return damaged
+
+
+def damage(path: Path, kinds: dict[str, str]) -> None:
+    """Damage each order's view row in the SQLite file at `path` the way `kinds` names it (a key
+    of DAMAGE), after lifting the NOT NULL that would refuse it."""
     with sqlite3.connect(path) as connection:
         (table,) = connection.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'order_view'"
@@ -213,14 +224,11 @@ def _damage(path: Path, order_ids: list[str]) -> dict[str, str]:
         connection.execute(f"PRAGMA schema_version = {version + 1}")
         connection.execute("PRAGMA writable_schema = OFF")
     connection.close()
-    damaged: dict[str, str] = {}
     with sqlite3.connect(path) as connection:
-        for index, kind in DAMAGED_ORDERS.items():
+        for order_id, kind in kinds.items():
             for statement in DAMAGE[kind].split(";"):
-                connection.execute(statement, (order_ids[index],))
-            damaged.setdefault(kind, order_ids[index])
+                connection.execute(statement, (order_id,))
     connection.close()
-    return damaged
 
 
 @asynccontextmanager
@@ -255,4 +263,4 @@ async def running_world(tmp_path: Path) -> AsyncIterator[World]:
         await container.stop()
 
 
-__all__ = ["ORDER_FIELDS", "World", "running_world"]
+__all__ = ["ORDER_FIELDS", "World", "damage", "running_world"]

@@ -24,7 +24,7 @@ from graph.api.schema import export_sdl
 from graph.cli import main
 from graph.ops.migrate import head_revision
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.graph import app_client
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ import pytest
 from graph.app import create_app
 from graph.cli import main
 from graph.settings import Settings
-from readmodels.projections import default_projections
+from readmodels.registry import default_projections
 from tests.support.graph import Client, error_codes, order_input
 from tests.support.readmodels import PoisonedOrderViews
 

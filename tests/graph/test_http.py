@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import httpx
 
+from graph.api.freshness import FreshnessLog
 from graph.app import create_app
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.dto import WaitResult
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.graph import CREATE_ORDER, app_client, error_codes, order_input
 
 ORDER_FIELDS = """
@@ -203,6 +206,18 @@ async def test_read_your_writes_and_freshness(sqlite_url: str) -> None:
         )
         assert customer["data"]["customer"] == {"orderCount": 1}
         assert set(customer["extensions"]["freshness"]["projections"]) == {"customer_summaries"}
+
+
+def test_the_freshness_report_names_projections_in_one_order() -> None:
+    """Reads of one request finish in any order; the report's bytes must not depend on it."""
+    reports = []
+    for names in (("order_views", "customer_summaries"), ("customer_summaries", "order_views")):
+        log = FreshnessLog()
+        for name in names:
+            log.record(WaitResult(stale=False, requested=3, reached={name: 4}))
+        reports.append(json.dumps(log.report()))
+    assert reports[0] == reports[1]
+    assert list(json.loads(reports[0])["projections"]) == ["customer_summaries", "order_views"]
 
 
 async def test_a_wait_that_times_out_answers_stale(sqlite_url: str) -> None:

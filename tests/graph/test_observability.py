@@ -10,7 +10,7 @@ import re
 import pytest
 
 from graph.http.request_log import JsonFormatter, logging_config
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.graph import CREATE_ORDER, app_client, order_input
 from tests.support.readmodels import running_service
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -21,9 +22,10 @@ from graph.api.schema import build_schema, graphql_schema
 from graph.app import create_app
 from graph.http.auth import TokenAuthority
 from graph.settings import Settings
-from readmodels.projections import default_projections
 from readmodels.projections.base import EventFailed, Projection, Tables, Written
 from readmodels.projections.order_history import OrderHistoryProjection
+from readmodels.registry import default_projections
+from tests.graph.plans_world import damage
 from tests.support.graph import (
     GRAPHQL_TRANSPORT_WS,
     Client,
@@ -36,8 +38,6 @@ from tests.support.graph import (
 from tests.support.readmodels import PoisonedOrderViews
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from domain.ports import RecordedEvent
@@ -126,6 +126,21 @@ async def test_a_page_of_orders_reads_their_histories_in_one_query(sqlite_url: s
     assert len(edges) == 100
     assert all([e["type"] for e in edge["node"]["history"]] == ["OrderPlaced"] for edge in edges)
     assert len(statements) == 1, statements
+
+
+async def test_a_view_row_without_a_position_still_answers_its_history(tmp_path: Path) -> None:
+    """A view row damaged in the database (its position NULL) has no position to wait for or to
+    cut the history at: the field answers every entry there is instead of failing."""
+    async with app_client(f"sqlite+aiosqlite:///{tmp_path}/o.db") as client:
+        order_id = (await client.data(PLACE, {"input": order_input()}))["createOrder"]["orderId"]
+        await client.data(ADD, {"id": order_id})
+        damage(tmp_path / "o.db", {order_id: "null_position"})
+        answer = await client.post(
+            "query($id: ID!) { order(id: $id) { version history { version } } }", {"id": order_id}
+        )
+    assert answer == {
+        "data": {"order": {"version": 2, "history": [{"version": 1}, {"version": 2}]}}
+    }
 
 
 class PoisonedHistory(OrderHistoryProjection):

@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 
 from graph.api.identity import Role
 from graph.http.auth import TokenAuthority
-from readmodels.projections import default_projections
+from readmodels.registry import default_projections
 from tests.support.browser import node_script
 from tests.support.graph import (
     CREATE_ORDER,

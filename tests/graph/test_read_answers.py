@@ -17,8 +17,8 @@ from domain.storage.database import Database
 from domain.values import OrderLine, OrderStatus
 from readmodels import readers
 from readmodels.dto import OrderPage
-from readmodels.projections import PROJECTION_NAMES
 from readmodels.queries import GetOrder, ListOrders
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.graph import app_client
 from tests.support.readmodels import ADDRESS, T0, Service, running_service
 

@@ -11,7 +11,7 @@ import websockets
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.graph import (
     CREATE_ORDER,
     GRAPHQL_TRANSPORT_WS,

@@ -30,7 +30,7 @@ from tests.support.domain import (
     ship,
     shipped,
 )
-from tests.support.readmodels import running_service
+from tests.support.readmodels import list_router, running_service
 
 if TYPE_CHECKING:
     from domain.commands import OrderCommand
@@ -46,9 +46,7 @@ CONFIRMED, SHIPPED, CANCELLED, PLACED = (
 
 
 async def _collect(router: ListRouter, got: list[OrderView], after: int | None) -> None:
-    feed = orders_changed_feed(
-        router, customer_id=None, status=CONFIRMED, after_position=after, start_position=0
-    )
+    feed = orders_changed_feed(router, customer_id=None, status=CONFIRMED, after_position=after)
     async for view in feed:
         got.append(view)
 
@@ -68,10 +66,10 @@ async def _place(service: Service) -> str:
 
 async def test_a_confirmed_list_learns_departures_and_nothing_else(sqlite_url: str) -> None:
     async with running_service(sqlite_url) as service:
-        router = ListRouter(service.runner.changes, service.query_bus)
+        router, starts = list_router(service)
         got: list[OrderView] = []
         following = asyncio.create_task(_collect(router, got, after=None))
-        await asyncio.sleep(0.05)
+        await starts.get()
         shipped_one, cancelled_one, never, edited = [await _place(service) for _ in range(4)]
         await service.bus.dispatch(confirm(shipped_one))
         await service.bus.dispatch(confirm(cancelled_one))
@@ -101,7 +99,7 @@ async def test_the_catch_up_sends_the_departures_since_after_position(sqlite_url
         shipped_at = (await service.bus.dispatch(ship(leaving))).position
         await service.bus.dispatch(add(placed_only))
 
-        router = ListRouter(service.runner.changes, service.query_bus)
+        router, _ = list_router(service)
         got: list[OrderView] = []
         following = asyncio.create_task(_collect(router, got, after=after))
         await _until(got, leaving, SHIPPED)
@@ -123,10 +121,10 @@ async def test_an_order_that_matches_again_is_sent_again(sqlite_url: str) -> Non
     it knows the status before a change. The view rows are changed in the table and the changes
     published as the projection would."""
     async with running_service(sqlite_url) as service:
-        router = ListRouter(service.runner.changes, service.query_bus)
+        router, starts = list_router(service)
         got: list[OrderView] = []
         following = asyncio.create_task(_collect(router, got, after=None))
-        await asyncio.sleep(0.05)
+        await starts.get()
         order_id = await _place(service)
         await service.bus.dispatch(confirm(order_id))
         await service.bus.dispatch(ship(order_id))

@@ -9,13 +9,13 @@ from domain.values import OrderStatus
 from readmodels.dto import OrderView
 from readmodels.live.lists import ListRouter, orders_changed_feed
 from tests.support.domain import confirm, create
-from tests.support.readmodels import Service, running_service
+from tests.support.readmodels import Service, list_router, running_service
 
 ORDER_VIEWS = "order_views"
 
 
 async def _collect(router: ListRouter, got: list[OrderView], **filters: object) -> None:
-    feed = orders_changed_feed(router, start_position=0, **filters)  # type: ignore[arg-type]
+    feed = orders_changed_feed(router, **filters)  # type: ignore[arg-type]
     async for view in feed:
         got.append(view)
 
@@ -34,7 +34,7 @@ async def test_the_catch_up_then_live_seam_has_no_gap_and_no_duplicate(sqlite_ur
         before = await _place(service, "c-1", 30)
         writer = asyncio.create_task(_place(service, "c-1", 120))
         await asyncio.sleep(0.05)  # subscribe while the writes run
-        router = ListRouter(service.runner.changes, service.query_bus)
+        router, _ = list_router(service)
         seams: list[list[OrderView]] = [[] for _ in range(4)]
         readers = [
             asyncio.create_task(
@@ -64,7 +64,7 @@ async def test_the_catch_up_then_live_seam_has_no_gap_and_no_duplicate(sqlite_ur
 
 async def test_a_list_watch_gets_only_its_customers_orders_in_its_status(sqlite_url: str) -> None:
     async with running_service(sqlite_url) as service:
-        router = ListRouter(service.runner.changes, service.query_bus)
+        router, starts = list_router(service)
         mine: list[OrderView] = []
         confirmed_only: list[OrderView] = []
         tasks = [
@@ -81,7 +81,8 @@ async def test_a_list_watch_gets_only_its_customers_orders_in_its_status(sqlite_
                 )
             ),
         ]
-        await asyncio.sleep(0.05)
+        await starts.get()
+        await starts.get()  # both lists started
         (own,) = await _place(service, "c-1", 1)
         await _place(service, "c-2", 3)
         done = await service.bus.dispatch(confirm(own))
@@ -102,13 +103,11 @@ async def test_a_list_watch_gets_only_its_customers_orders_in_its_status(sqlite_
 
 async def test_a_list_watch_that_overflows_catches_up_from_the_table(sqlite_url: str) -> None:
     async with running_service(sqlite_url) as service:
-        router = ListRouter(service.runner.changes, service.query_bus, queue_size=2)
+        router, starts = list_router(service, queue_size=2)
         got: list[OrderView] = []
-        feed = orders_changed_feed(
-            router, customer_id=None, status=None, after_position=None, start_position=0
-        )
+        feed = orders_changed_feed(router, customer_id=None, status=None, after_position=None)
         first = asyncio.ensure_future(anext(feed))
-        await asyncio.sleep(0.05)
+        await starts.get()
         placed = await _place(service, "c-1", 20)  # the feed is not read meanwhile
         got.append(await first)
         while got[-1].id != placed[-1]:

@@ -4,9 +4,9 @@ so both must see every event type."""
 from __future__ import annotations
 
 from domain.events import EVENT_TYPES
-from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.projections.order_history import OrderHistoryProjection
 from readmodels.projections.order_views import OrderViewsProjection
+from readmodels.registry import PROJECTION_NAMES, default_projections
 
 
 def test_order_views_and_order_history_handle_every_event_type() -> None:

@@ -14,7 +14,6 @@ from domain.commands import CancelOrder, ConfirmOrder, CreateOrder
 from domain.errors import ValidationFailed
 from domain.values import OrderLine, OrderStatus
 from readmodels.dto import OrderPage, ProjectionState
-from readmodels.projections import PROJECTION_NAMES
 from readmodels.queries import (
     GetCustomer,
     GetOrder,
@@ -26,6 +25,7 @@ from readmodels.queries import (
     Query,
 )
 from readmodels.querybus import QueryBus
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.readmodels import ADDRESS, T0, Service, running_service
 
 LINE = OrderLine(sku="A", quantity=3, unit_price=Decimal("2.50"))

@@ -10,7 +10,9 @@ import pytest
 from readmodels import queries
 from readmodels.dto import ProjectionStatus
 from readmodels.querybus import build_query_bus
-from readmodels.readers.answers import reader_answers
+from readmodels.readers import orders
+from readmodels.readers.answers import Answers
+from readmodels.registry import reader_answers
 
 
 class _NoRunner:
@@ -26,16 +28,14 @@ def test_every_query_of_the_read_side_has_a_handler() -> None:
         and issubclass(value, queries.Query)
         and value is not queries.Query
     }
-    bus = build_query_bus(None, _NoRunner())  # type: ignore[arg-type]  # no query is asked
+    no_database: Any = None  # no query is asked
+    no_runner: Any = _NoRunner()
+    bus = build_query_bus(no_database, no_runner, reader_answers())
     answered = bus._handlers.keys() | bus._readers.keys()
     assert sorted(q.__name__ for q in defined if q not in answered) == []
 
 
-def test_a_query_answered_by_two_reader_modules_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    twice: Any = {queries.GetOrder: None}
-    monkeypatch.setattr("readmodels.readers.orders.ANSWERS", twice)
-    monkeypatch.setattr("readmodels.readers.customers.ANSWERS", twice)
+def test_a_query_answered_by_two_reader_modules_is_refused() -> None:
+    twice: Answers = {queries.GetOrder: orders.get_order}
     with pytest.raises(ValueError, match="GetOrder is answered twice"):
-        reader_answers()
+        reader_answers((orders.ANSWERS, twice))

@@ -11,13 +11,13 @@ from sqlalchemy import inspect
 
 from domain.storage.sql import SqlEventStore
 from readmodels.dto import ProjectionState
-from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.projections.base import EventFailed
 from readmodels.projections.customer_summaries import CustomerSummariesProjection
 from readmodels.projections.daily_sales import DailySalesProjection
 from readmodels.projections.order_history import OrderHistoryProjection
 from readmodels.queries import GetCustomer, GetSalesReport, ListOrders
 from readmodels.querybus import build_query_bus
+from readmodels.registry import PROJECTION_NAMES, default_projections, reader_answers
 from readmodels.runner.checkpoint import save_checkpoint
 from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata
@@ -45,7 +45,7 @@ async def runner(database_url: str) -> AsyncIterator[ProjectionRunner]:
 
 
 async def _read_in_a_loop(runner: ProjectionRunner, stop: asyncio.Event) -> set[ProjectionState]:
-    queries = build_query_bus(runner.db, runner)
+    queries = build_query_bus(runner.db, runner, reader_answers())
     states: set[ProjectionState] = set()
     last_count = ORDERS
     while not stop.is_set():

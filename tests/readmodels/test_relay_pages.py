@@ -16,9 +16,9 @@ from domain.commands import CancelOrder, CreateOrder
 from domain.errors import ValidationFailed
 from domain.values import OrderLine, OrderStatus
 from readmodels.dto import OrderPage
-from readmodels.projections import PROJECTION_NAMES
 from readmodels.queries import ListOrders, ListOrdersBatch
 from readmodels.querybus import QueryBus
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.readmodels import ADDRESS, T0, running_service
 
 LINE = OrderLine(sku="A", quantity=1, unit_price=Decimal("1.00"))

@@ -12,7 +12,7 @@ from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from readmodels.dto import Change, ProjectionState
 from readmodels.feed import ChangeHub
-from readmodels.projections import PROJECTION_NAMES, default_projections
+from readmodels.registry import PROJECTION_NAMES, default_projections
 from readmodels.runner.runner import ProjectionRunner
 from tests.support.readmodels import (
     T0,
@@ -171,12 +171,12 @@ async def test_a_restarted_runner_resumes_from_its_checkpoints(store: SqlEventSt
     """The runner's own catch-up path: runners built alone (no in-writer hook), restarted over
     a log that grew while none ran."""
     head = await append_histories(store, 10)
-    first = ProjectionRunner(store, store.db, batch_size=7)
+    first = ProjectionRunner(store, store.db, default_projections(), batch_size=7)
     await first.start()
     assert not (await first.wait_for(PROJECTION_NAMES, head, 5)).stale
     await first.stop()
     await store.append("more", order_history("more", "c", T0, 3))
-    second = ProjectionRunner(store, store.db, batch_size=7)
+    second = ProjectionRunner(store, store.db, default_projections(), batch_size=7)
     await second.start()
     try:
         assert second.position("order_views") >= head

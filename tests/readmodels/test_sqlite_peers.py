@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from graph.ops.seed import seed
-from readmodels.dto import Change
-from readmodels.projections import PROJECTION_NAMES
-from tests.support.domain import create
+from readmodels.dto import Change, OrderView
+from readmodels.feed import SharedOrderReads, order_feed
+from readmodels.live.lists import ListRouter, orders_changed_feed
+from readmodels.registry import PROJECTION_NAMES
+from tests.support.domain import confirm, create
 from tests.support.readmodels import running_service
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
     from domain.ports import RecordedEvent
     from graph.bootstrap import Container
     from readmodels.feed import ChangeSubscription
@@ -123,3 +127,60 @@ async def test_nothing_is_read_while_nobody_listens(sqlite_url: str) -> None:
         await there.bus.dispatch(create())
         await asyncio.sleep(0.2)
         assert here.runner.peers.checks == idle
+
+
+async def test_a_list_without_after_position_starts_at_what_is_committed(sqlite_url: str) -> None:
+    """Another service commits while nobody here listens, and this one learns of it late (its
+    writer held meanwhile, as a busy machine delays it): a list asked without `afterPosition`
+    sends only what is committed after it started, never that backlog."""
+    async with running_service(sqlite_url) as here, running_service(sqlite_url) as there:
+        started = asyncio.Event()
+
+        async def committed() -> int:
+            position = await here.runner.committed("order_views")
+            started.set()
+            return position
+
+        router = ListRouter(here.runner.changes, here.query_bus, committed)
+        feed = orders_changed_feed(router, customer_id=None, status=None, after_position=None)
+        async with here.db.writer_held():  # nothing of `there` is published here meanwhile
+            backlog = await there.bus.dispatch(create())
+            assert here.runner.position("order_views") < backlog.position
+            first = asyncio.ensure_future(anext(feed))
+            await started.wait()
+        live = await there.bus.dispatch(create())
+        view = await asyncio.wait_for(first, 10)
+        await feed.aclose()
+        assert (view.id, view.position) == (live.order_id, live.position)
+
+
+async def test_an_order_followed_without_after_position_gets_only_newer_views(
+    sqlite_url: str,
+) -> None:
+    """The same late backlog for `orderUpdated`: the order's current view is read when it starts,
+    and what this service publishes of that backlog later is not sent again."""
+    async with running_service(sqlite_url) as here, running_service(sqlite_url) as there:
+        started = asyncio.Event()
+
+        class Reads(SharedOrderReads):
+            async def current(self, order_id: str) -> OrderView | None:
+                view = await super().current(order_id)
+                started.set()
+                return view
+
+        reads = Reads(here.order_reads.query_bus)
+        async with here.db.writer_held():
+            placed = await there.bus.dispatch(create())
+            order_id = placed.order_id
+            feed = cast(
+                "AsyncGenerator[OrderView, None]",
+                order_feed(
+                    here.runner.changes, reads, order_id, after_position=None, acting_customer=None
+                ),
+            )
+            first = asyncio.ensure_future(anext(feed))
+            await started.wait()
+        confirmed = await there.bus.dispatch(confirm(placed.order_id))
+        view = await asyncio.wait_for(first, 10)
+        await feed.aclose()
+        assert view.position == confirmed.position

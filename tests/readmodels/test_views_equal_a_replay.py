@@ -30,9 +30,9 @@ from domain.order import Order
 from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from domain.values import OrderLine, OrderStatus
-from readmodels.projections import PROJECTION_NAMES, default_projections
 from readmodels.queries import GetCustomers, GetSalesReport, ListOrders
 from readmodels.readers.order_history import GetOrderHistories
+from readmodels.registry import PROJECTION_NAMES, default_projections
 from tests.support.readmodels import (
     ADDRESS,
     OTHER_ADDRESS,

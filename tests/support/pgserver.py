@@ -44,7 +44,7 @@ SERVER_SETTINGS = (
     "full_page_writes=off",
     "max_connections=200",
 )
-PROGRAMS = ("initdb", "pg_ctl", "pg_basebackup")
+PROGRAMS = ("initdb", "pg_ctl")  # every server; pg_basebackup is looked up for a standby only
 COMMAND_TIMEOUT = 60.0
 START_ATTEMPTS = 3
 # On disk, CREATE DATABASE costs 0.1-0.25 s here (it copies and checkpoints ~8 MB); in RAM, 15 ms.
@@ -117,10 +117,11 @@ class PostgresServer:
         taken with `pg_basebackup -R -c fast` (which writes `primary_conninfo` and
         `standby.signal`), run as this server's files are; raise PostgresUnavailable."""
         tools = _Tools.find(search_path)
+        basebackup = tools.program("pg_basebackup")
         standby = PostgresServer(self.base_url.set(port=None, database=None))
         standby._settings = self._settings
         folder = standby._own_folder(tools)
-        copy = [tools.basebackup, "-h", str(self.base_url.host), "-p", str(self.base_url.port)]
+        copy = [basebackup, "-h", str(self.base_url.host), "-p", str(self.base_url.port)]
         copy += ["-U", str(self.base_url.username), "-D", str(folder / "data")]
         copy += ["-R", "-c", "fast", "-X", "stream", "--no-sync"]
         try:
@@ -296,26 +297,33 @@ class _Tools:
 
     initdb: str
     pg_ctl: str
-    basebackup: str
+    search_path: str
     run_as: pwd.struct_passwd | None
 
     @classmethod
     def find(cls, search_path: str | None) -> _Tools:
         path = default_search_path() if search_path is None else search_path
-        found = {name: shutil.which(name, path=path) for name in PROGRAMS}
-        missing = [name for name, where in found.items() if where is None]
-        if missing:
-            raise PostgresUnavailable(
-                f"{missing[0]} not found on PATH or in {FALLBACK_BIN_DIRS}; install PostgreSQL "
-                "or set TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/dbname"
-            )
-        initdb, pg_ctl, basebackup = (str(found[name]) for name in PROGRAMS)
-        return cls(initdb, pg_ctl, basebackup, _run_as_user())
+        initdb, pg_ctl = (_program(name, path) for name in PROGRAMS)
+        return cls(initdb, pg_ctl, path, _run_as_user())
+
+    def program(self, name: str) -> str:
+        """Another PostgreSQL program, found where these were looked for."""
+        return _program(name, self.search_path)
 
     def as_user(self, command: list[str]) -> list[str]:
         """`command`, run as `run_as` through runuser when there is one."""
         account = self.run_as
         return command if account is None else ["runuser", "-u", account.pw_name, "--", *command]
+
+
+def _program(name: str, search_path: str) -> str:
+    where = shutil.which(name, path=search_path)
+    if where is None:
+        raise PostgresUnavailable(
+            f"{name} not found on PATH or in {FALLBACK_BIN_DIRS}; install PostgreSQL "
+            "or set TEST_DATABASE_URL=postgresql+asyncpg://user@host:port/dbname"
+        )
+    return where
 
 
 def _scratch_parent() -> Path | None:

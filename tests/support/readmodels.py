@@ -33,9 +33,10 @@ from domain.storage.sql import SqlEventStore
 from domain.values import Address, OrderLine
 from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES, default_projections
+from readmodels.live.lists import ListRouter
 from readmodels.projections.base import Batch
 from readmodels.projections.order_views import OrderViewsProjection
+from readmodels.registry import PROJECTION_NAMES, default_projections
 from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata, projection_checkpoint
 
@@ -207,7 +208,7 @@ async def _child(url: str, batch_size: int) -> None:
     db = Database(url)
     store = SqlEventStore(db)
     await store.create_schema()
-    runner = ProjectionRunner(store, db, batch_size=batch_size)
+    runner = ProjectionRunner(store, db, default_projections(), batch_size=batch_size)
     await runner.start()
     print("started", flush=True)
     result = await runner.wait_for(PROJECTION_NAMES, await store.head_position(), 120)
@@ -232,6 +233,24 @@ async def running_service(
         yield container
     finally:
         await container.stop()
+
+
+def list_router(
+    service: Service, *, queue_size: int = 256
+) -> tuple[ListRouter, asyncio.Queue[int]]:
+    """A live-list router of its own on the service's change hub, its lists without
+    `after_position` starting where order_views has committed (as the service's own router's
+    do); and a queue of those start positions, one per list as it starts (a test waits for it
+    before it writes what the list must send)."""
+    starts: asyncio.Queue[int] = asyncio.Queue()
+
+    async def committed() -> int:
+        position = await service.runner.committed(OrderViewsProjection.name)
+        starts.put_nowait(position)
+        return position
+
+    router = ListRouter(service.runner.changes, service.query_bus, committed, queue_size=queue_size)
+    return router, starts
 
 
 class PoisonedOrderViews(OrderViewsProjection):

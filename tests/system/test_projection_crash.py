@@ -16,7 +16,7 @@ import pytest
 
 from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.readmodels import Replay, append_histories, checkpoints
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.graph import CREATE_ORDER, GRAPHQL_TRANSPORT_WS, order_input, ws_init, ws_next
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]

@@ -5,6 +5,7 @@ server reads nothing to follow them while nobody listens."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -35,12 +36,13 @@ from tests.support.graph import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import AsyncIterator, Iterator
 
     from starlette.applications import Starlette
     from websockets.asyncio.client import ClientConnection
 
     from readmodels.runner.peers import PeerWatch
+    from readmodels.runner.runner import ProjectionRunner
 
 pytestmark = pytest.mark.slow
 
@@ -80,15 +82,50 @@ class Served:
         )
         self.server = uvicorn.Server(config)
         self.address = f"127.0.0.1:{self.port}"
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def runner(self) -> ProjectionRunner:
+        runner: ProjectionRunner = self.app.state.runtime.container.runner
+        return runner
 
     @property
     def peers(self) -> PeerWatch:
-        watch: PeerWatch = self.app.state.runtime.container.runner.peers
-        return watch
+        return self.runner.peers
+
+    @contextlib.asynccontextmanager
+    async def writer_held(self) -> AsyncIterator[None]:
+        """This process's writer held on its loop meanwhile: what it learns of other processes
+        on the file is published only afterwards, late, as on a busy machine."""
+        db = self.app.state.runtime.container.db
+        holding: concurrent.futures.Future[asyncio.Event] = concurrent.futures.Future()
+
+        async def hold() -> None:
+            release = asyncio.Event()
+            async with db.writer_held():
+                holding.set_result(release)
+                await release.wait()
+
+        loop = self.loop
+        assert loop is not None, "not serving"
+        held = asyncio.run_coroutine_threadsafe(hold(), loop)
+        release = await asyncio.wrap_future(holding)
+        try:
+            yield
+        finally:
+            loop.call_soon_threadsafe(release.set)
+            await asyncio.wrap_future(held)
+
+    def _serve(self) -> None:
+        async def serve() -> None:
+            self.loop = asyncio.get_running_loop()
+            await self.server.serve()
+
+        asyncio.run(serve())
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Served]:
-        thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+        thread = threading.Thread(target=self._serve, name="uvicorn", daemon=True)
         thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -244,15 +281,24 @@ async def test_a_min_position_wait_is_satisfied_by_another_servers_write(
 async def test_the_server_reads_nothing_for_other_processes_while_nobody_listens(
     served: Served, other: OtherServer
 ) -> None:
-    for _ in range(3):
-        await post_data(other.address, CREATE_ORDER, {"input": order_input()})
-    await asyncio.sleep(0.3)
-    assert served.peers.checks == 0
-
-    async with connect(f"ws://{served.address}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS]) as ws:
+    """What the other server committed while nobody listened is not sent to a subscription
+    opened without `afterPosition` later, even when this server learns of it only then."""
+    async with served.writer_held():
+        for _ in range(3):
+            await post_data(other.address, CREATE_ORDER, {"input": order_input()})
+        await asyncio.sleep(0.3)
+        assert served.peers.checks == 0
+        ws = await connect(f"ws://{served.address}/graphql", subprotocols=[GRAPHQL_TRANSPORT_WS])
         await ws_init(ws)
         await _subscribe(ws, ORDERS_CHANGED, {})
-        await asyncio.sleep(0.2)
+        for _ in range(500):
+            if served.runner.changes.listened:
+                break
+            await asyncio.sleep(0.01)
+        assert served.runner.position("order_views") < await _head(other.address)
+        await asyncio.sleep(0.2)  # started (where order_views has committed), not yet told here
+
+    async with ws:
         created = await post_data(other.address, CREATE_ORDER, {"input": order_input()})
         message = await ws_next(ws, timeout=10)
         placed = created["createOrder"]["orderId"]
