@@ -60,6 +60,7 @@ def _http_rows(folder: Path, plan: Plan, fan_subscribers: int, fan_updates: int)
         out.append(rows.get(order_id))
         total = graphql(server.base_url, w.body("{ orders(first: 1) { totalCount } }"), token)
         out.append(rows.list(int(total["orders"]["totalCount"])))
+        out.append(rows.five())
         out.append(fanout_row(server, token, fan_subscribers, fan_updates))
     return out
 

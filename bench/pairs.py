@@ -163,6 +163,22 @@ class HttpRows:
         )
         return ratio_row(row, *sides, 0.5)
 
+    def five(self) -> Row:
+        row = Row(
+            name="five-field-page",
+            product="orders(first: 100) { edges { node { 5 fields } } }",
+            baseline="a raw select of those 5 columns of 100 rows, as JSON",
+            target=">= 0.4",
+        )
+        sides = run_pair(
+            self.base_url,
+            self.plan,
+            self.gql(w.body(w.FIVE)),
+            self.gql("{}", "/bench/five"),
+            connections=self.plan.list_connections,
+        )
+        return ratio_row(row, *sides, 0.4)
+
     def runner_cost(self) -> Row:
         row = Row(
             name="runner-cost",

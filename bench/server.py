@@ -44,6 +44,10 @@ bench_insert = Table(
 _INSERT = insert(bench_insert)
 _GET = text("SELECT * FROM order_view WHERE id = :id")
 _LIST = text("SELECT * FROM order_view ORDER BY created_at DESC, seq DESC LIMIT 100")
+_FIVE = text(
+    "SELECT id, status, total_amount, created_at, customer_id FROM order_view "
+    "ORDER BY created_at DESC, seq DESC LIMIT 100"
+)
 CONSTANT = b'{"data":{"__typename":"Query"}}'
 
 
@@ -136,6 +140,12 @@ def bench_routes(app: Starlette) -> list[Route]:
             rows = (await conn.execute(_LIST)).mappings().all()
         return _json({"data": [dict(row) for row in rows]})
 
+    async def raw_five(request: Request) -> Response:
+        await request.body()
+        async with container().read_db.read() as conn:
+            rows = (await conn.execute(_FIVE)).mappings().all()
+        return _json({"data": [dict(row) for row in rows]})
+
     async def runner_stop(_request: Request) -> Response:
         await container().runner.stop()
         return _json({"ok": True})
@@ -172,6 +182,7 @@ def bench_routes(app: Starlette) -> list[Route]:
         "/bench/insert": ("POST", raw_insert),
         "/bench/get": ("POST", raw_get),
         "/bench/list": ("POST", raw_list),
+        "/bench/five": ("POST", raw_five),
         "/bench/runner/stop": ("POST", runner_stop),
         "/bench/runner/start": ("POST", runner_start),
         "/bench/drain": ("GET", drain),

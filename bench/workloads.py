@@ -26,6 +26,11 @@ LIST = (
     "query List { orders(first: 100) { edges { cursor node { "
     f"{LIST_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
 )
+# Five fields of each order of a page: the selection the list reader must not pay for in full.
+FIVE = (
+    "query Five { orders(first: 100) { edges { node "
+    "{ id status totalAmount createdAt customerId } } } }"
+)
 ADD_ITEM = (
     "mutation Add($input: AddOrderItemInput!) { addOrderItem(input: $input) "
     "{ orderId version position } }"

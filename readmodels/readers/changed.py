@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from readmodels.live.departures import statuses_sent
 from readmodels.queries import OrdersChangedSince
-from readmodels.readers.orders import order_from_row
+from readmodels.readers.order_rows import ORDER_COLUMNS, OrderRow
 from readmodels.tables import order_view
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ async def orders_changed_since(db: ReadDatabase, query: OrdersChangedSince) -> l
     """Up to `query.first` views with a position above `query.after_position` (of the filter's
     customer; in its status or a later one), by position: a client pages on with the last one's
     position."""
-    statement = select(order_view).where(order_view.c.position > query.after_position)
+    statement = select(*ORDER_COLUMNS).where(order_view.c.position > query.after_position)
     if query.customer_id is not None:
         statement = statement.where(order_view.c.customer_id == query.customer_id)
     if query.status is not None:
@@ -31,8 +31,8 @@ async def orders_changed_since(db: ReadDatabase, query: OrdersChangedSince) -> l
         statement = statement.where(order_view.c.status.in_(statuses))
     statement = statement.order_by(order_view.c.position).limit(query.first)
     async with db.read() as conn:
-        rows = (await conn.execute(statement)).mappings().all()
-    return [order_from_row(row) for row in rows]
+        rows = (await conn.execute(statement)).all()
+    return [OrderRow(row) for row in rows]
 
 
 ANSWERS: Answers = {OrdersChangedSince: orders_changed_since}

@@ -25,13 +25,13 @@ from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, unio
 from domain.errors import ValidationFailed
 from domain.values import OrderStatus
 from readmodels.cursor import OrderCursor
-from readmodels.dto import OrderEdgeView, OrderPage
+from readmodels.dto import OrderPage
 from readmodels.queries import ListOrders, ListOrdersBatch
-from readmodels.readers.orders import order_from_row
+from readmodels.readers.order_rows import ORDER_COLUMNS, OrderRow, OrderRowEdge
 from readmodels.tables import order_view
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement, RowMapping
+    from sqlalchemy import ColumnElement
 
     from readmodels.readers.answers import Answers, ReadDatabase
 
@@ -107,14 +107,14 @@ def _selects(
     if before is not None:
         window.append(_past(before, older=False, inclusive=False))
     order = _OLDEST_FIRST if backward else _NEWEST_FIRST
-    parts = [(PAGE, select(order_view).where(*window).order_by(*order).limit(limit))]
+    parts = [(PAGE, select(*ORDER_COLUMNS).where(*window).order_by(*order).limit(limit))]
     if after is not None:
         at_or_before = _past(after, older=False, inclusive=True)
-        probe = select(order_view).where(*where, at_or_before).order_by(*_OLDEST_FIRST)
+        probe = select(*ORDER_COLUMNS).where(*where, at_or_before).order_by(*_OLDEST_FIRST)
         parts.append((PREVIOUS, probe.limit(1)))
     if before is not None:
         at_or_after = _past(before, older=True, inclusive=True)
-        probe = select(order_view).where(*where, at_or_after).order_by(*_NEWEST_FIRST)
+        probe = select(*ORDER_COLUMNS).where(*where, at_or_after).order_by(*_NEWEST_FIRST)
         parts.append((NEXT, probe.limit(1)))
     return parts
 
@@ -151,10 +151,14 @@ async def list_orders(db: ReadDatabase, query: ListOrders) -> OrderPage:
         checked.before is not None,
         checked.backward,
     )
-    parts: dict[int, list[RowMapping]] = defaultdict(list)
+    parts: dict[int, list[OrderRow]] = defaultdict(list)
+    tagged = checked.after is not None or checked.before is not None  # a page and its probes
     async with db.read() as conn:
-        for row in (await conn.execute(statement, params)).mappings():
-            parts[row.get("part", PAGE)].append(row)
+        for row in await conn.execute(statement, params):
+            if tagged:
+                parts[row[0]].append(OrderRow(row[1:]))
+            else:
+                parts[PAGE].append(OrderRow(row))
     return _page(checked, parts, None)
 
 
@@ -187,7 +191,7 @@ async def list_order_pages(db: ReadDatabase, requests: Sequence[ListOrders]) -> 
     """Pages for many requests: two SQL queries (a UNION ALL of pages, one of counts) per 100."""
     unique = list(dict.fromkeys(requests))
     checked = [_checked(request) for request in unique]
-    parts: dict[int, dict[int, list[RowMapping]]] = defaultdict(lambda: defaultdict(list))
+    parts: dict[int, dict[int, list[OrderRow]]] = defaultdict(lambda: defaultdict(list))
     counts: dict[int, int] = {}
     async with db.read() as conn:
         for start in range(0, len(unique), LIST_CHUNK):
@@ -204,11 +208,11 @@ async def list_order_pages(db: ReadDatabase, requests: Sequence[ListOrders]) -> 
                 for i in chunk
                 if unique[i].with_total
             ]
-            for row in (await conn.execute(_union(pages))).mappings():
-                parts[row["request"]][row["part"]].append(row)
+            for row in await conn.execute(_union(pages)):
+                parts[row[0]][row[1]].append(OrderRow(row[2:]))
             if totals:
-                for row in (await conn.execute(_union(totals))).mappings():
-                    counts[row["request"]] = row["n"]
+                for request, n in await conn.execute(_union(totals)):
+                    counts[request] = n
     answers = {
         request: _page(checked[i], parts[i], counts.get(i, 0) if request.with_total else None)
         for i, request in enumerate(unique)
@@ -233,19 +237,11 @@ def _request_selects(
     return _selects(_where(request), after, before, checked.backward, checked.size + 1)
 
 
-def _page(checked: _Checked, parts: dict[int, list[RowMapping]], total: int | None) -> OrderPage:
-    rows = sorted(parts[PAGE], key=lambda row: (row["created_at"], row["seq"]), reverse=True)
+def _page(checked: _Checked, parts: dict[int, list[OrderRow]], total: int | None) -> OrderPage:
+    rows = sorted(parts[PAGE], key=lambda row: (row.created_at, row.seq), reverse=True)
     more = len(rows) > checked.size
     kept = rows[-checked.size :] if checked.backward else rows[: checked.size]
-    edges = tuple(
-        OrderEdgeView(
-            cursor=OrderCursor(
-                created_at=row["created_at"], seq=row["seq"], order_id=row["id"]
-            ).encode(),
-            node=order_from_row(row),
-        )
-        for row in kept
-    )
+    edges = tuple(OrderRowEdge(row) for row in kept)
     return OrderPage(
         edges=edges,
         has_previous_page=(checked.backward and more) or bool(parts[PREVIOUS]),

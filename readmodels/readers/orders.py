@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
+from domain.storage.database import padded_chunks
 from domain.values import Address, OrderStatus
 from readmodels.dto import OrderLineView, OrderView
 from readmodels.queries import GetOrder, GetOrders
-from readmodels.readers.keyed import rows_by_key
+from readmodels.readers.order_rows import ORDER_COLUMNS, OrderRow
 from readmodels.tables import order_view
 
 if TYPE_CHECKING:
@@ -18,11 +19,15 @@ if TYPE_CHECKING:
 
 _STATUS = {status.value: status for status in OrderStatus}
 
-_ORDER_BY_ID = select(order_view).where(order_view.c.id == bindparam("id"))
+_ORDER_BY_ID = select(*ORDER_COLUMNS).where(order_view.c.id == bindparam("id"))
+_ORDERS_BY_ID = select(*ORDER_COLUMNS).where(
+    order_view.c.id.in_(bindparam("keys", expanding=True))
+)
 
 
 def order_from_row(row: Mapping[Any, Any]) -> OrderView:
-    """The DTO for one `order_view` row."""
+    """The DTO for an `order_view` row as a projection holds it (its lines decoded): the row a
+    batch just committed. Rows read from the database are `OrderRow`s (order_rows.py)."""
     return OrderView(
         id=row["id"],
         customer_id=row["customer_id"],
@@ -52,8 +57,8 @@ def order_from_row(row: Mapping[Any, Any]) -> OrderView:
 
 async def get_order(db: ReadDatabase, query: GetOrder) -> OrderView | None:
     async with db.read() as conn:
-        row = (await conn.execute(_ORDER_BY_ID, {"id": query.order_id})).mappings().first()
-    return None if row is None else order_from_row(row)
+        row = (await conn.execute(_ORDER_BY_ID, {"id": query.order_id})).first()
+    return None if row is None else OrderRow(row)
 
 
 async def get_orders(db: ReadDatabase, query: GetOrders) -> list[OrderView | None]:
@@ -61,8 +66,14 @@ async def get_orders(db: ReadDatabase, query: GetOrders) -> list[OrderView | Non
 
 
 async def get_orders_by_id(db: ReadDatabase, order_ids: Sequence[str]) -> list[OrderView | None]:
-    rows = await rows_by_key(db, order_view.c.id, order_ids)
-    return [order_from_row(rows[i]) if i in rows else None for i in order_ids]
+    found: dict[str, OrderView] = {}
+    if order_ids:
+        async with db.read() as conn:
+            for chunk in padded_chunks(list(dict.fromkeys(order_ids))):
+                for row in await conn.execute(_ORDERS_BY_ID, {"keys": chunk}):
+                    view = OrderRow(row)
+                    found[view.id] = view
+    return [found.get(order_id) for order_id in order_ids]
 
 
 ANSWERS: Answers = {GetOrder: get_order, GetOrders: get_orders}
