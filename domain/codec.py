@@ -19,8 +19,11 @@ Decoder = Callable[[Any], Any]
 
 def to_json(value: Any) -> Any:
     """A JSON-safe copy of a message: dataclasses become dicts, Decimals strings, times ISO."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if dataclasses.is_dataclass(kind):
+        return {name: to_json(getattr(value, name)) for name in _field_names(kind)}
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -30,6 +33,11 @@ def to_json(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [to_json(item) for item in value]
     return value
+
+
+@cache
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(cls))
 
 
 def from_json(cls: type[T], data: dict[str, Any]) -> T:

@@ -51,7 +51,7 @@ def check_text(value: str, field: str) -> None:
 def check_sku(sku: str, field: str) -> None:
     if not 1 <= len(sku) <= MAX_SKU_LENGTH:
         raise ValidationFailed(f"sku must be 1 to {MAX_SKU_LENGTH} characters", field=field)
-    if any(unicodedata.category(char) == "Cc" for char in sku):
+    if not sku.isprintable() and any(unicodedata.category(char) == "Cc" for char in sku):
         raise ValidationFailed("sku must not contain control characters", field=field)
     check_storable(sku, field)
 
