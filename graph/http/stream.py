@@ -67,8 +67,9 @@ class StreamFormat:
     closing: str
 
     def answer(self, answer: Answer) -> str:
+        """One answer framed (a request error without `data`, as it never ran)."""
         prefix, suffix = self.frame
-        return prefix + encode_json_text(answer.formatted()) + suffix
+        return prefix + encode_json_text(answer.formatted(with_data=answer.ran)) + suffix
 
     def errors(self, errors: list[GraphQLError]) -> str:
         prefix, suffix = self.errors_frame
