@@ -107,7 +107,7 @@ class GraphQLEndpoint:
                 return
             answered = await self._answer(scope, params, headers, media, accepted(accept))
             if isinstance(answered, HttpStream):
-                await answered.serve(receive, send)
+                await answered.serve(scope, receive, send)
                 return
             status, body, extra = answered
         except Problem as problem:

@@ -15,7 +15,11 @@ resolver's generator) when:
 - the client reads too slowly (the outbox's `stuck_seconds`, graph/http/outbox.py): the
   response is ended where it stands, counted with the slow WebSockets in /metrics;
 - the caller's token expires (`exp`): an UNAUTHENTICATED error in the format's error frame,
-  then the closing; the client subscribes again with a fresh token.
+  then the closing; the client subscribes again with a fresh token;
+- the server is stopping (`ordergraph serve`'s protocol calls the hook a stream leaves in its
+  scope's state, `SHUTDOWN_HOOK`): the body ends without the closing, which clients read as
+  an interrupted stream to resume (with `afterPosition`), not as the subscription's end.
+  Without the hook (another server) uvicorn waits for open streams until its graceful timeout.
 
 A process holds at most `limit` open streams (ORDERGRAPH_MAX_HTTP_STREAMS): one more is refused
 with 503 SERVICE_UNAVAILABLE and Retry-After before it starts.
@@ -38,7 +42,7 @@ from graph.pipeline.encoding import encode_json_text
 from graph.pipeline.run import Answer
 
 if TYPE_CHECKING:
-    from starlette.types import Receive, Send
+    from starlette.types import Receive, Scope, Send
 
     from graph.http.operation import StreamedOperation
     from graph.pipeline.live import LiveStats
@@ -48,8 +52,10 @@ log = logging.getLogger("ordergraph.http")
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 UNAUTHENTICATED = "UNAUTHENTICATED"
 STREAM_ID = "stream"
+SHUTDOWN_HOOK = "ordergraph.stream_shutdown"
 EXPIRED_MESSAGE = "The token has expired: subscribe again with a fresh one"
 _CLIENT_GONE, _SLOW, _EXPIRED = "client gone", "slow consumer", "token expired"
+_SHUTDOWN = "server stopping"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +126,9 @@ class HttpStream:
         self._expires_at: float | None = None
         self._expiry: asyncio.TimerHandle | None = None
 
-    async def serve(self, receive: Receive, send: Send) -> None:
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._send = send
+        scope.setdefault("state", {})[SHUTDOWN_HOOK] = lambda: self._stop(_SHUTDOWN)
         self.stats.streams += 1
         try:
             await send(
@@ -169,7 +176,7 @@ class HttpStream:
             return None
         if self._reason is not None:
             log.info("%s stream ended: %s", self.format.name, self._reason)
-        if self._reason == _SLOW:
+        if self._reason in (_SLOW, _SHUTDOWN):
             return ""
         if self._reason == _EXPIRED:
             expired = GraphQLError(EXPIRED_MESSAGE, extensions={"code": UNAUTHENTICATED})
@@ -235,4 +242,4 @@ class HttpStream:
         self._expiry = asyncio.get_running_loop().call_later(left, self._arm_expiry)
 
 
-__all__ = ["STREAM_ID", "HttpStream", "HttpStreams", "StreamFormat"]
+__all__ = ["SHUTDOWN_HOOK", "STREAM_ID", "HttpStream", "HttpStreams", "StreamFormat"]

@@ -26,11 +26,13 @@ from graph.http import accept, outbox
 from graph.http.auth import TokenAuthority
 from graph.http.sse import SSE
 from tests.graph.test_live_sharing import metric
+from tests.support.crash import served
 from tests.support.graph import CREATE_ORDER, error_codes, order_input, post_data, uvicorn_server
 from tests.support.streams import EVENT_STREAM, open_stream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 ORDER_UPDATED = """subscription($id: ID!, $after: Position) {
   orderUpdated(id: $id, afterPosition: $after) { id status version position } }"""
@@ -275,3 +277,21 @@ async def test_a_client_that_stops_reading_is_ended_and_frees_its_group(
             await _until(address, "ordergraph_live_groups", 0)
         finally:
             sock.close()
+
+
+async def test_sigterm_ends_an_open_stream_at_once_without_complete(tmp_path: Path) -> None:
+    """`ordergraph serve` stops at once with a stream open (uvicorn alone would wait its
+    graceful 30 s), and the stream ends without `complete`: an interruption to resume from,
+    not the subscription's end."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/served.db"
+    with served(url, tmp_path / "serve.log") as server:
+        address = server.base_url.removeprefix("http://")
+        async with open_stream(address, ORDERS_CHANGED, {"after": 0}) as stream:
+            await _until(address, "ordergraph_http_streams", 1)
+            began = time.monotonic()
+            await asyncio.to_thread(server.stop)
+            took = time.monotonic() - began
+            rest = await stream.rest()
+    assert took < 10, f"SIGTERM took {took:.1f} s with a stream open"
+    assert "event: complete" not in rest
+    assert "Traceback" not in server.output()
