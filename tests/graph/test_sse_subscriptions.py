@@ -28,7 +28,7 @@ from graph.http.sse import SSE
 from tests.graph.test_live_sharing import metric
 from tests.support.crash import served
 from tests.support.graph import CREATE_ORDER, error_codes, order_input, post_data, uvicorn_server
-from tests.support.streams import EVENT_STREAM, open_stream
+from tests.support.streams import EVENT_STREAM, RawStream, open_stream
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -295,3 +295,20 @@ async def test_sigterm_ends_an_open_stream_at_once_without_complete(tmp_path: Pa
     assert took < 10, f"SIGTERM took {took:.1f} s with a stream open"
     assert "event: complete" not in rest
     assert "Traceback" not in server.output()
+
+
+async def test_a_get_streams_as_an_event_source_would_ask(server: str) -> None:
+    created = await _create(server)
+    variables = json.dumps({"id": created["orderId"], "after": 0})
+    params = {"query": ORDER_UPDATED, "variables": variables}
+    async with (
+        httpx.AsyncClient(base_url=f"http://{server}") as http,
+        http.stream("GET", "/graphql", params=params, headers={"accept": EVENT_STREAM}) as got,
+    ):
+        assert got.headers["content-type"] == EVENT_STREAM
+        first = await RawStream(got).next_event()
+        assert first.json()["data"]["orderUpdated"]["status"] == "PLACED"
+        mutation = {"query": CONFIRM, "variables": json.dumps({"id": created["orderId"]})}
+        refused = await http.get("/graphql", params=mutation, headers={"accept": EVENT_STREAM})
+    assert refused.status_code == 405
+    assert error_codes(refused.json()) == ["METHOD_NOT_ALLOWED"]
