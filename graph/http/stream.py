@@ -223,7 +223,8 @@ class HttpStream:
 
     async def _end(self, send: Send, ending: str | None) -> None:
         """The last of the body, unless the client is gone; a client too slow to take even that
-        within the outbox's budget is left to the server, which closes the connection."""
+        within the outbox's budget is left to the server, which closes the connection (uvicorn
+        logs "ASGI callable returned without completing response": ASGI has no other way)."""
         if ending is None:
             return
         with contextlib.suppress(TimeoutError):
