@@ -58,6 +58,8 @@ class Settings:
     # WebSocket limits.
     ws_init_timeout_ms: int = 10_000
     max_subscriptions_per_connection: int = 50
+    # Open HTTP streams (graphql-sse, multipart subscriptions) one process holds at most.
+    max_http_streams: int = 1_000
     # GraphiQL's scripts and styles: "local" (served from assets_dir, which `ordergraph
     # fetch-assets` fills), "cdn" (unpkg), or "auto" (local when assets_dir has them all).
     assets: str = "auto"
@@ -135,6 +137,7 @@ class Settings:
             "request_timeout_ms",
             "ws_init_timeout_ms",
             "max_subscriptions_per_connection",
+            "max_http_streams",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
@@ -214,6 +217,7 @@ class Settings:
             max_subscriptions_per_connection=number(
                 "MAX_SUBSCRIPTIONS_PER_CONNECTION", defaults.max_subscriptions_per_connection
             ),
+            max_http_streams=number("MAX_HTTP_STREAMS", defaults.max_http_streams),
             assets=text("ASSETS", defaults.assets).lower(),
             assets_dir=env.get(ENV_PREFIX + "ASSETS_DIR") or None,
             cors_origins=tuple(

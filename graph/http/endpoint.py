@@ -7,6 +7,11 @@ graph/pipeline/prepare.py), the operation type the method allows, `run`
 (graph/pipeline/run.py), and the answer's bytes, encoded once, in the media type the client
 accepts (media.py). Whatever is not a well-formed GraphQL request is answered as a coded
 GraphQL error in that media type too.
+
+An operation the Accept header asks to stream (accept.py: a subscription, or any operation
+from a client that accepts no JSON) is answered by an HTTP stream (stream.py) in graphql-sse's
+format (sse.py) or a multipart one (multipart.py). A subscription from a client that accepts
+only JSON is a 400.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLError, OperationType
 
 from graph.api.context import REQUEST_ID_HEADER, Context, correlation_id_from
+from graph.http.accept import accepted
 from graph.http.media import GRAPHQL_RESPONSE, answer_media_type
+from graph.http.operation import StreamedOperation
 from graph.http.params import (
     BAD_REQUEST,
     METHOD_NOT_ALLOWED,
@@ -29,6 +36,7 @@ from graph.http.params import (
     is_json,
 )
 from graph.http.persisted import PersistedQueryError
+from graph.http.stream import HttpStream, HttpStreams
 from graph.http.ws import TransportWS
 from graph.pipeline.encoding import encode_json_bytes
 from graph.pipeline.prepare import Refused
@@ -37,6 +45,7 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from graph.api.context import Services
+    from graph.http.accept import Accepted
     from graph.http.pages import GraphiqlPage
     from graph.http.persisted import PersistedQueries
     from graph.http.serving import Serving
@@ -70,6 +79,7 @@ class GraphQLEndpoint:
         self.graphiql = graphiql
         self.shared = shared
         self.settings = settings
+        self.streams = HttpStreams(settings.max_http_streams, shared.stats)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -87,14 +97,19 @@ class GraphQLEndpoint:
             await connection.serve()
             return
         headers = _headers(scope)
-        media = answer_media_type(headers.get(b"accept", b"").decode("latin-1"))
+        accept = headers.get(b"accept", b"").decode("latin-1")
+        media = answer_media_type(accept)
         try:
             params = await self._params(scope, receive, headers)
             if params is None:  # GraphiQL's page
                 assert self.graphiql is not None
                 await self.graphiql.response()(scope, receive, send)
                 return
-            status, body, extra = await self._answer(scope, params, headers, media)
+            answered = await self._answer(scope, params, headers, media, accepted(accept))
+            if isinstance(answered, HttpStream):
+                await answered.serve(scope, receive, send)
+                return
+            status, body, extra = answered
         except Problem as problem:
             status = problem.status
             body = encode_json_bytes(
@@ -143,8 +158,13 @@ class GraphQLEndpoint:
         return True
 
     async def _answer(
-        self, scope: Scope, params: Params, headers: dict[bytes, bytes], media: str
-    ) -> tuple[int, bytes, dict[str, str]]:
+        self,
+        scope: Scope,
+        params: Params,
+        headers: dict[bytes, bytes],
+        media: str,
+        accepts: Accepted,
+    ) -> tuple[int, bytes, dict[str, str]] | HttpStream:
         services = self.serving.services()
         if services is None:
             raise Problem(
@@ -158,7 +178,9 @@ class GraphQLEndpoint:
         try:
             prepared = await self._prepare(params, extra)
         except Refused as refusal:
-            return self._status_and_body(self.runner.refusal(refusal.errors, context), media, extra)
+            return self._refused(
+                self.runner.refusal(refusal.errors, context), media, extra, accepts
+            )
         kind = prepared.kind
         if kind is OperationType.MUTATION and scope["method"] == "GET":
             raise Problem(
@@ -167,14 +189,36 @@ class GraphQLEndpoint:
                 "A mutation cannot run over GET: send it with POST",
                 {"allow": "POST"},
             )
-        if kind is OperationType.SUBSCRIPTION:
+        subscription = kind is OperationType.SUBSCRIPTION
+        stream = accepts.streams(subscription)
+        if stream is not None:
+            try:
+                variables = self.runner.variables(prepared, params.variables)
+            except Refused as refusal:
+                answer = self.runner.refusal(refusal.errors, context)
+                return self._refused(answer, media, extra, accepts)
+            operation = StreamedOperation(
+                self.runner, self.shared, prepared, variables, params.variables, context
+            )
+            return self.streams.open(stream, operation)
+        if subscription:
             raise Problem(
                 400,
                 BAD_REQUEST,
-                "A subscription needs a stream: open a WebSocket (graphql-transport-ws) on "
-                "/graphql",
+                "A subscription needs a stream: send it with Accept: text/event-stream "
+                "(graphql-sse) or multipart/mixed;subscriptionSpec=1.0 (Apollo), or open a "
+                "WebSocket (graphql-transport-ws) on /graphql",
             )
         answer = await self.runner.run(prepared, params.variables, context)
+        return self._status_and_body(answer, media, extra)
+
+    def _refused(
+        self, answer: Answer, media: str, extra: dict[str, str], accepts: Accepted
+    ) -> tuple[int, bytes, dict[str, str]] | HttpStream:
+        """A request error: in JSON, or (a client that accepts no JSON) as its stream's one
+        answer."""
+        if accepts.stream is not None and not accepts.json:
+            return self.streams.open(accepts.stream, answer)
         return self._status_and_body(answer, media, extra)
 
     async def _prepare(self, params: Params, extra: dict[str, str]) -> Prepared:

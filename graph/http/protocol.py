@@ -12,6 +12,9 @@ and a connection that sends its head one byte a second, or nothing, stays open f
 
 The body is bounded by the app's own guard (`max_body_bytes`); uvicorn's h11 protocol has a head
 limit too, but is slower (docs/performance.md).
+
+On a graceful shutdown an HTTP stream still open (graph/http/stream.py) is told to end at once:
+uvicorn would otherwise wait for it until its graceful timeout.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from graph.http.stream import SHUTDOWN_HOOK
 
 if TYPE_CHECKING:
     from uvicorn.config import Config
@@ -113,6 +118,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._disarm_head_timer()
         super().on_headers_complete()
+
+    def shutdown(self) -> None:
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            state: dict[str, Any] = cycle.scope.get("state") or {}
+            end_stream = state.get(SHUTDOWN_HOOK)
+            if end_stream is not None:
+                end_stream()
+        super().shutdown()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()

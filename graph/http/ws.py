@@ -10,8 +10,8 @@ The socket lives until its token's `exp`, then every operation stops and it clos
 An operation: a refusal (`prepare` or the variables) is an `error` message; a query or a
 mutation is one `next` and `complete`; a subscription is a `next` per event, then `complete`
 when its stream ends (or a `next` with its error, then `complete`, when its resolver refuses).
-A shareable subscription (graph/pipeline/live.py) runs with an `OperationSink` as its root
-value: its events are executed once for every subscriber that shares them.
+Running an operation, live or not, is graph/http/operation.py's, shared with the HTTP
+streams.
 """
 
 from __future__ import annotations
@@ -22,23 +22,21 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, GraphQLSyntaxError, OperationType
+from graphql import GraphQLError, GraphQLSyntaxError
 
 from graph.api.context import Context
-from graph.http.outbox import OperationSink, Outbox, SlowConsumer
+from graph.http.operation import StreamedOperation
+from graph.http.outbox import Outbox, SlowConsumer
 from graph.http.wsframes import close_reason, frame_problem
 from graph.pipeline.encoding import decode_json, encode_json_text
-from graph.pipeline.live import shareable
 from graph.pipeline.prepare import Refused
 from graph.pipeline.run import Answer
 
 if TYPE_CHECKING:
-    from graphql.execution.values import VariableValues
     from starlette.types import Message, Receive, Scope, Send
 
     from graph.http.serving import Serving
     from graph.pipeline.live import SharedExecutions
-    from graph.pipeline.prepare import Prepared
 
 log = logging.getLogger("ordergraph.ws")
 
@@ -232,66 +230,20 @@ class TransportWS:
             answer = runner.refusal(refusal.errors, context)
             await self._finish(operation_id, "error", [e.formatted for e in answer.errors])
             return
+        operation = StreamedOperation(
+            runner, self.shared, prepared, variables, raw_variables, context
+        )
+        prefix = '{"id":' + encode_json_text(operation_id) + ',"type":"next","payload":'
         try:
-            if prepared.kind is not OperationType.SUBSCRIPTION:
-                answer = await runner.execute(prepared, variables, context)
-                await self._next(operation_id, answer)
-            elif shareable(prepared):
-                await self._live(operation_id, prepared, variables, raw_variables, context)
-            else:
-                await self._stream(operation_id, prepared, variables, context)
+            await operation.run(
+                self.outbox,
+                operation_id,
+                (prefix, "}"),
+                lambda answer: self._next(operation_id, answer),
+            )
             await self._finish(operation_id, "complete")
         except SlowConsumer:
             return
-
-    async def _stream(
-        self,
-        operation_id: str,
-        prepared: Prepared,
-        variables: VariableValues,
-        context: Context,
-        root_value: object = None,
-    ) -> None:
-        """A `next` per event of the subscription's stream (a live one hands its views to its
-        sink, its root value, instead), or the answer that ends it."""
-        runner = self.serving.runner
-        source = await runner.subscribe(prepared, variables, context, root_value)
-        if isinstance(source, Answer):
-            await self._next(operation_id, source)
-            return
-        iterator = aiter(source)
-        try:
-            async for event in iterator:
-                answer = await runner.execute(prepared, variables, context, event)
-                await self._next(operation_id, answer)
-        except Exception as error:  # the resolver refused once its stream started
-            await self._next(operation_id, runner.stream_error(prepared, error, context))
-        finally:
-            close = getattr(iterator, "aclose", None)
-            if close is not None:
-                await close()
-
-    async def _live(
-        self,
-        operation_id: str,
-        prepared: Prepared,
-        variables: VariableValues,
-        raw_variables: dict[str, Any] | None,
-        context: Context,
-    ) -> None:
-        """A shareable subscription: its views executed once for every subscriber sharing
-        them (graph/pipeline/live.py), framed for this socket by its sink."""
-        prefix = '{"id":' + encode_json_text(operation_id) + ',"type":"next","payload":'
-        sink = OperationSink(
-            self.outbox,
-            operation_id,
-            lambda: self.shared.join(prepared, variables, raw_variables, context),
-            (prefix, "}"),
-        )
-        try:
-            await self._stream(operation_id, prepared, variables, context, sink)
-        finally:
-            sink.leave(self.shared.leave)
 
     # -- sending ----------------------------------------------------------------------------
 

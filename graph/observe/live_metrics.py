@@ -79,6 +79,11 @@ class LiveCollector(Collector):
                 "Live operations delivered through a shared group.",
                 stats.members,
             ),
+            (
+                "ordergraph_http_streams",
+                "Open HTTP streams (graphql-sse, multipart subscriptions).",
+                stats.streams,
+            ),
         ):
             gauge = GaugeMetricFamily(name, documentation)
             gauge.add_metric([], value)

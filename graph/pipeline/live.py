@@ -55,6 +55,8 @@ class LiveStats:
     """Live lists that fell behind a full connection and re-read the view table."""
     groups: int = 0
     members: int = 0
+    streams: int = 0
+    """Open HTTP streams (graphql-sse, multipart): graph/http/stream.py."""
 
 
 def shareable(prepared: Prepared) -> bool:

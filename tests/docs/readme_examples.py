@@ -15,6 +15,10 @@ from the marker up to the next marker or heading belong to the example. The kind
   another client confirmed and shipped the order" is what happens).
 - `cli`: one block: an `ordergraph` command (written `.venv/bin/ordergraph ...`) and then its
   standard output, line for line. It runs to its end in a fresh folder of its own.
+- `sse`: a `curl -N` command (its lines may end in a backslash) POSTing to /graphql with its
+  `-H` headers and `-d` body, then a block of the server-sent events it prints: each `event:`
+  with its `data:` (JSON compared as for `graphql`), keep-alive comments skipped. `meanwhile:`
+  lines work as for `ws`, one before each `next` event; a `complete` event must end the body.
 
 The examples run in README order against one server on a fresh SQLite database, so each may use
 what an earlier one created. What differs from run to run is compared by alias: an id (a UUID),
@@ -24,7 +28,7 @@ README value for one live value throughout (`Aliases`). Requests are rewritten t
 aliases before they are sent (ids and timestamps in their text, and the integer arguments that
 are positions). Everything else must be equal, keys in the same order.
 
-To add a kind (SSE, headers, ...): write `async def run_KIND(example: Example, session:
+To add a kind (headers, ...): write `async def run_KIND(example: Example, session:
 Session) -> None` that sends the example's request through `session.aliases.to_live` (or
 `live_document`) and checks each answer with `session.aliases.assert_matches(expected,
 actual)`, and add it to `RUNNERS`; `tests/docs/test_readme_examples.py` runs every marked
@@ -34,6 +38,7 @@ example of README.md.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import shlex
@@ -51,6 +56,7 @@ from websockets.asyncio.client import connect
 
 from tests.support.commands import clean_env
 from tests.support.graph import GRAPHQL_TRANSPORT_WS, ws_next
+from tests.support.streams import RawStream
 
 _MARKER = re.compile(r"<!-- example: (?P<name>[\w-]+) (?P<kind>[\w-]+)(?P<rest>.*)")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -282,9 +288,55 @@ async def run_cli(example: Example, session: Session) -> None:
     assert result.stdout.splitlines() == output, result.stdout
 
 
+def _curl(command: str) -> tuple[str, dict[str, str], str]:
+    """The URL, headers (by lower-case name) and body of a README `curl` command."""
+    program, *arguments = shlex.split(command.replace("\\\n", " "))
+    assert program == "curl", command
+    url = next(argument for argument in arguments if argument.startswith("http"))
+    headers: dict[str, str] = {}
+    body = ""
+    for flag, value in itertools.pairwise(arguments):
+        if flag == "-H":
+            name, _, text = value.partition(":")
+            headers[name.strip().lower()] = text.strip()
+        elif flag == "-d":
+            body = value
+    return url, headers, body
+
+
+def _event(block: str) -> tuple[str, str]:
+    """An event block of the README as (event, data)."""
+    fields = dict(line.partition(":")[::2] for line in block.splitlines())
+    return fields["event"].strip(), fields.get("data", "").strip()
+
+
+async def run_sse(example: Example, session: Session) -> None:
+    command, output = example.blocks
+    meanwhile = example.option("meanwhile")
+    url, headers, data = _curl(command.text)
+    body = json.loads(session.aliases.to_live(data))
+    body["query"] = session.aliases.live_document(body["query"])
+    path = "/" + url.split("://", 1)[1].split("/", 1)[1]
+    async with session.http.stream("POST", path, json=body, headers=headers) as response:
+        assert response.status_code == 200, await response.aread()
+        stream = RawStream(response)
+        for block in output.text.strip().split("\n\n"):
+            name, expected = _event(block)
+            if name == "next" and meanwhile:
+                answer = await session.post(meanwhile.pop(0))
+                assert "errors" not in answer, answer
+            event = await stream.next_event()
+            assert event.event == name, (event, block)
+            if expected:
+                session.aliases.assert_matches(json.loads(expected), event.json())
+            if name == "complete":
+                assert await stream.rest() == ""
+    assert meanwhile == [], "more meanwhile requests than next events"
+
+
 Runner = Callable[[Example, Session], Awaitable[None]]
 RUNNERS: Mapping[str, Runner] = MappingProxyType(
-    {"graphql": run_graphql, "ws": run_ws, "cli": run_cli}
+    {"graphql": run_graphql, "ws": run_ws, "cli": run_cli, "sse": run_sse}
 )
 
 __all__ = ["RUNNERS", "Aliases", "Block", "Example", "Session", "examples", "is_position"]

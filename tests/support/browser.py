@@ -1,12 +1,12 @@
 """Browser and Node.js test helpers: Chromium, npm packages in a scratch folder, node scripts.
 
 Nothing here writes into the user's home or the repository. The npm packages the tests use
-(Playwright's driver, the graphql-ws reference client, the graphql-http audit, Apollo Client) are
-installed on first use into a temporary folder of this test process, with npm's own cache beside
-them, and removed when the process ends (a fresh install takes a few seconds). `ORDERGRAPH_NPM_DIR`
-names a folder to keep them in across runs instead. Node scripts, and the Chromium they start, run
-with `HOME` pointed at an empty temporary folder. Without Chromium, Node.js or the npm registry
-these tests skip, except under `CI=true`, where they fail.
+(Playwright's driver, the graphql-ws and graphql-sse reference clients, the graphql-http audit,
+Apollo Client) are installed on first use into a temporary folder of this test process, with npm's
+own cache beside them, and removed when the process ends (a fresh install takes a few seconds).
+`ORDERGRAPH_NPM_DIR` names a folder to keep them in across runs instead. Node scripts, and the
+Chromium they start, run with `HOME` pointed at an empty temporary folder. Without Chromium,
+Node.js or the npm registry these tests skip, except under `CI=true`, where they fail.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ JS_DIR = Path(__file__).parent / "js"
 NPM_PACKAGES = {
     "playwright-core": "1.65.1",
     "graphql-ws": "6.4.2",
+    # graphql-sse's reference client (subscriptions over server-sent events).
+    "graphql-sse": "2.6.1",
     "ws": "8.23.0",
     "graphql": "16.15.0",
     # The GraphQL-over-HTTP conformance audit, and Apollo Client with its persisted-query link.
