@@ -10,8 +10,8 @@ time it is read (the select hands them over as their stored JSON text: `ORDER_CO
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 

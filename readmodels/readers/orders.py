@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 _STATUS = {status.value: status for status in OrderStatus}
 
 _ORDER_BY_ID = select(*ORDER_COLUMNS).where(order_view.c.id == bindparam("id"))
-_ORDERS_BY_ID = select(*ORDER_COLUMNS).where(
-    order_view.c.id.in_(bindparam("keys", expanding=True))
-)
+_ORDERS_BY_ID = select(*ORDER_COLUMNS).where(order_view.c.id.in_(bindparam("keys", expanding=True)))
 
 
 def order_from_row(row: Mapping[Any, Any]) -> OrderView:
