@@ -5,8 +5,10 @@ coroutine resumptions). For measuring one change at a time; the ratios of record
 `python -m bench`'s.
 
     python -m bench.inproc                                  # { __typename }
-    python -m bench.inproc --body list.json --seed 500      # a page, after 500 createOrders
-    python -m bench.inproc --body create.json --concurrency 50 --profile tottime
+    python -m bench.inproc --workload list --seed 500       # a page, after 500 createOrders
+    python -m bench.inproc --workload get --seed 10         # every field of the newest order
+    python -m bench.inproc --workload create --concurrency 50 --profile tottime
+    python -m bench.inproc --body request.json              # any POST body
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import json
 import pstats
 import tempfile
 import time
@@ -31,7 +34,6 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.types import Message
 
-TYPENAME = w.body(w.TYPENAME).encode()
 
 
 class Driver:
@@ -86,6 +88,21 @@ class Driver:
             await asyncio.gather(*(self.post(body) for _ in range(concurrency)))
 
 
+async def workload(driver: Driver, name: str) -> bytes:
+    """The POST body of a named workload (`get` reads the newest order, placed if need be)."""
+    if name == "get":
+        placed = await driver.post(w.create_body().encode())
+        order_id = json.loads(placed[-1]["body"])["data"]["createOrder"]["orderId"]
+        return w.body(w.GET, {"id": order_id}).encode()
+    bodies = {
+        "typename": w.body(w.TYPENAME),
+        "create": w.create_body(),
+        "list": w.body(w.LIST),
+        "five": w.body(w.FIVE),
+    }
+    return bodies[name].encode()
+
+
 async def run(args: argparse.Namespace, folder: Path) -> None:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{folder / 'inproc.db'}",
@@ -93,10 +110,10 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
         auth_secret=SECRET,
     )
     app = create_app(settings)
-    body = args.body.read_bytes() if args.body else TYPENAME
     async with app.router.lifespan_context(app):
         driver = Driver(app)
         await driver.many(w.create_body().encode(), args.seed, 50)
+        body = args.body.read_bytes() if args.body else await workload(driver, args.workload)
         first = await driver.post(body)
         print(first[0]["status"], first[-1]["body"][:160])
         await driver.many(body, 200, args.concurrency)
@@ -118,7 +135,13 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.inproc", description=__doc__)
-    parser.add_argument("--body", type=Path, help="a JSON request body (default { __typename })")
+    parser.add_argument("--body", type=Path, help="a JSON request body (instead of --workload)")
+    parser.add_argument(
+        "--workload",
+        choices=("typename", "create", "get", "list", "five"),
+        default="typename",
+        help="a request of bench/workloads.py (default { __typename })",
+    )
     parser.add_argument("--requests", type=int, default=3_000)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0, help="createOrders to send first")
