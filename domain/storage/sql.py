@@ -9,10 +9,12 @@ that commits late with a lower position. The committed signal fires only after t
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -27,6 +29,8 @@ from domain.storage.batch import (
     decode_plain,
 )
 from domain.storage.database import Database
+from domain.storage.faults import StoreUnavailable, fault_of
+from domain.storage.health import StoreHealth
 from domain.storage.pglisten import PgListener
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
@@ -45,6 +49,15 @@ _HEAD = select(func.coalesce(func.max(schema.event.c.position), 0))
 
 SqlCommitHook = CommitHook[AsyncConnection]
 """A commit hook of the SQL store: it gets the append transaction's connection."""
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """One append transaction's progress: whether its COMMIT was sent, and what to call once
+    it has committed."""
+
+    committing: bool = False
+    committed: list[Callable[[], None]] = field(default_factory=list)
 
 
 class SqlEventStore(StagingStore[AsyncConnection]):
@@ -66,6 +79,8 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         self._head_known = False
         self._pages: dict[tuple[int, int], list[RecordedEvent]] = {}
         self._lock_first_until = 0.0
+        self.health = StoreHealth(self)
+        """How the appends have been going, and the probe readiness runs."""
 
     async def create_schema(self) -> None:
         """Create the tables if missing and set the committed signal to the current head."""
@@ -99,7 +114,35 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         batch is staged on the head as last committed and the append lock is taken only around
         the insert, whose statement checks the head (BatchRaced if another process appended in
         between: nothing is written). After a race the lock is taken first for a while. A
-        batch that breaks a uniqueness rule raises RecordConflict (see SqlAppendBatch.flush)."""
+        batch that breaks a uniqueness rule raises RecordConflict (see SqlAppendBatch.flush).
+        A fault (see `domain.storage.faults`) raises StoreUnavailable, `in_doubt` when the
+        connection was lost during the COMMIT."""
+        attempt = _Attempt()
+        try:
+            async with self._appending(attempt) as batch:
+                yield batch
+        except StoreUnavailable as error:
+            self.health.writes.failed(error.fault)
+            raise
+        except Exception as error:
+            fault = fault_of(error)
+            if fault is None:
+                raise
+            self.health.writes.failed(fault)
+            in_doubt = attempt.committing and fault.answer_lost
+            raise StoreUnavailable(fault, in_doubt=in_doubt) from error
+        self.health.writes.succeeded()
+        recorded = batch.recorded
+        self.appended += batch.last_position - batch.head
+        self._remember(recorded)
+        self.committed.notify(batch.last_position)
+        for then in attempt.committed:
+            then()
+
+    @asynccontextmanager
+    async def _appending(self, attempt: _Attempt) -> AsyncIterator[SqlAppendBatch]:
+        """The append transaction itself; `attempt` learns when the COMMIT is under way and
+        what the commit hooks want called once it has committed."""
         postgres = self.db.dialect == "postgresql"
         late_lock = postgres and self._head_known and time.monotonic() >= self._lock_first_until
         async with self.db.write() as conn:
@@ -120,13 +163,19 @@ class SqlEventStore(StagingStore[AsyncConnection]):
                 self._lock_first_until = time.monotonic() + LOCK_FIRST_SECONDS
                 self.committed.notify(raced.head)
                 raise
-            recorded = batch.recorded
-            committed = await run_commit_hooks(self._hooks, conn, batch)
-        self.appended += batch.last_position - batch.head
-        self._remember(recorded)
-        self.committed.notify(batch.last_position)
-        for then in committed:
-            then()
+            attempt.committed = await run_commit_hooks(self._hooks, conn, batch)
+            attempt.committing = True  # leaving this block sends the COMMIT
+
+    async def probe_write(self) -> None:
+        """A write that leaves nothing behind, for readiness: take the writer (on PostgreSQL
+        the append lock too), create and drop a table (which allocates a page: a full disk
+        refuses it), commit."""
+        name = f"ordergraph_probe_{secrets.token_hex(6)}"
+        async with self.db.write() as conn:
+            if self.db.dialect == "postgresql":
+                await conn.execute(_APPEND_LOCK, {"key": APPEND_LOCK_KEY})
+            await conn.execute(text(f"CREATE TABLE {name} (x INTEGER)"))
+            await conn.execute(text(f"DROP TABLE {name}"))
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         """One stream's events in version order."""

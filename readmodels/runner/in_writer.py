@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from domain.storage.faults import fault_of
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
@@ -22,8 +24,9 @@ class InWriterTransaction:
 
     Each batch is applied under one SAVEPOINT: if a projection raises, the savepoint is rolled
     back, the append commits all the same, and the runner's own task applies (or fails on) those
-    events later. A projection that is not exactly at the batch's start (behind, or moved by a
-    rebuild), failed, rebuilding or stopped is skipped here for the same reason.
+    events later; a fault of the database (see `domain.storage.faults`) fails the append. A
+    projection that is not exactly at the batch's start (behind, or moved by a rebuild),
+    failed, rebuilding or stopped is skipped here for the same reason.
     """
 
     def __init__(self, slots: Sequence[Slot], projector: Projector) -> None:
@@ -43,7 +46,9 @@ class InWriterTransaction:
                     applied = await self._projector.apply_in(conn, slot, recorded)
                     if applied is not None:
                         done.append((slot, applied))
-        except Exception:
+        except Exception as error:
+            if fault_of(error) is not None:
+                raise  # the database failed, not a projection: so does the append
             logger.warning(
                 "applying positions %d-%d in the writer's transaction failed; the runner will",
                 recorded[0].position,

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import text
 
+from domain.storage.faults import fault_of
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -111,8 +113,14 @@ class AdvisoryLocks:
                     await conn.execute(text("SELECT 1"))  # still alive: still holding
                     return True
                 taken = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
-            except Exception:
-                log.warning("lost the leadership connection; every lock is given up", exc_info=True)
+            except Exception as error:
+                fault = fault_of(error)
+                cause = "" if fault is None else f" ({fault.cause})"
+                log.warning(
+                    "lost the leadership connection%s; every lock is given up",
+                    cause,
+                    exc_info=fault is None,
+                )
                 await self._drop_connection()
                 return False
             if taken:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from domain.storage.faults import Incident
 from readmodels.dto import (
     BatchApplied,
     Change,
@@ -120,6 +121,7 @@ class ProjectionRunner:
         self._leadership = leadership or leadership_for(db)
         self._cluster = Cluster(db)
         self._progress = ProgressWatch(on_wait=self.peers.wake)
+        self.faults = Incident(logger, "projections' reads and writes")
         self._projector = Projector(
             log,
             db,
@@ -135,6 +137,7 @@ class ProjectionRunner:
                 leadership=self._leadership,
                 progress=self._progress,
                 timing=self.timing,
+                faults=self.faults,
             )
             for p in projections
         }
