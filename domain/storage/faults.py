@@ -106,7 +106,8 @@ class StoreUnavailable(Exception):
 
 
 def fault_of(error: BaseException) -> Fault | None:
-    """The fault behind `error` (looking through its causes), or None when it is not one."""
+    """The fault behind `error` (looking through the errors it was raised from: SQLAlchemy's
+    error from the driver's, the driver's from the socket's), or None when it is not one."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
@@ -115,8 +116,8 @@ def fault_of(error: BaseException) -> Fault | None:
             return current.fault
         kind = _kind(current)
         if kind is not None:
-            return Fault(kind, _one_line(error))
-        current = current.__cause__ or current.__context__
+            return Fault(kind, _one_line(current))
+        current = current.__cause__
     return None
 
 
@@ -151,11 +152,9 @@ def _kind(error: BaseException) -> FaultKind | None:
 
 
 def _one_line(error: BaseException) -> str:
-    """The innermost message of `error`'s chain, on one line."""
+    """The message of the innermost error `error` was raised from, on one line."""
     innermost, seen = error, {id(error)}
-    while (inner := innermost.__cause__ or innermost.__context__) is not None:
-        if id(inner) in seen:
-            break
+    while (inner := innermost.__cause__) is not None and id(inner) not in seen:
         seen.add(id(inner))
         innermost = inner
     text = " ".join(str(innermost).split()) or type(innermost).__name__
