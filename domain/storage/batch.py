@@ -146,6 +146,11 @@ class SqlAppendBatch(StagingBatch):
         super().rollback(mark)
         del self._event_rows[mark.events :]
 
+    def write_through(self, conn: AsyncConnection) -> None:
+        """Flush through `conn` from now on (a new transaction, when the first was rolled
+        back after staging)."""
+        self._conn = conn
+
     @property
     def writes(self) -> bool:
         """Whether the flush has anything to insert."""

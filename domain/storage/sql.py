@@ -9,6 +9,7 @@ that commits late with a lower position. The committed signal fires only after t
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections import deque
@@ -36,6 +37,8 @@ from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
 from domain.storage.staging import BatchRaced, StagingStore, run_commit_hooks
 
+log = logging.getLogger("ordergraph.storage")
+
 # Any 64-bit constant: the key of the advisory lock that serialises appends on PostgreSQL.
 APPEND_LOCK_KEY = 0x6F72646572677261
 NOTIFY_CHANNEL = "ordergraph_events"
@@ -49,6 +52,10 @@ _HEAD = select(func.coalesce(func.max(schema.event.c.position), 0))
 
 SqlCommitHook = CommitHook[AsyncConnection]
 """A commit hook of the SQL store: it gets the append transaction's connection."""
+
+
+class _HooksFailed(Exception):
+    """A commit hook raised (its cause): the append is made again without the hooks."""
 
 
 @dataclass(slots=True)
@@ -119,8 +126,20 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         connection was lost during the COMMIT."""
         attempt = _Attempt()
         try:
-            async with self._appending(attempt) as batch:
-                yield batch
+            try:
+                async with self._appending(attempt) as batch:
+                    yield batch
+            except _HooksFailed as failed:
+                log.warning(
+                    "work in the append's transaction failed (%s); appending positions %d-%d "
+                    "without it",
+                    failed.__cause__,
+                    batch.head + 1,
+                    batch.last_position,
+                    exc_info=failed.__cause__,
+                )
+                attempt = _Attempt()
+                await self._append_alone(batch, attempt)
         except StoreUnavailable as error:
             self.health.writes.failed(error.fault)
             raise
@@ -163,8 +182,23 @@ class SqlEventStore(StagingStore[AsyncConnection]):
                 self._lock_first_until = time.monotonic() + LOCK_FIRST_SECONDS
                 self.committed.notify(raced.head)
                 raise
-            attempt.committed = await run_commit_hooks(self._hooks, conn, batch)
+            try:
+                attempt.committed = await run_commit_hooks(self._hooks, conn, batch)
+            except Exception as error:
+                if fault_of(error) is not None:
+                    raise
+                raise _HooksFailed from error  # the transaction is spoiled: roll it back
             attempt.committing = True  # leaving this block sends the COMMIT
+
+    async def _append_alone(self, batch: SqlAppendBatch, attempt: _Attempt) -> None:
+        """Append a batch already staged, in a transaction of its own, without commit hooks
+        (they failed in the batch's first transaction)."""
+        async with self.db.write() as conn:
+            batch.write_through(conn)
+            if self.db.dialect == "postgresql":
+                await conn.execute(_APPEND_LOCK, {"key": APPEND_LOCK_KEY})
+            await batch.flush(NOTIFY_CHANNEL)
+            attempt.committing = True
 
     async def probe_write(self) -> None:
         """A write that leaves nothing behind, for readiness: take the writer (on PostgreSQL

@@ -41,10 +41,9 @@ from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata, projection_checkpoint
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from domain.ports import EventLog, RecordedEvent
     from readmodels.projections.base import Projection, Tables
+    from readmodels.projections.rowset import RowSet
 
 T0 = datetime(2024, 3, 1, 21, 0, tzinfo=UTC)
 ADDRESS = Address(name="Ada", line1="1 Main St", city="Paris", postal_code="75001", country="FR")
@@ -269,16 +268,16 @@ class _PoisonedBatch(Batch):
         self.inner = inner
         self.projection = projection
 
-    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        await self.inner.load(conn, events)
+    def rowsets(self) -> Sequence[RowSet]:
+        return self.inner.rowsets()
+
+    def want(self, events: Sequence[RecordedEvent]) -> None:
+        self.inner.want(events)
 
     def apply(self, recorded: RecordedEvent) -> None:
         if recorded.position == self.projection.poison:
             raise RuntimeError("poison")
         self.inner.apply(recorded)
-
-    async def flush(self, conn: AsyncConnection) -> None:
-        await self.inner.flush(conn)
 
     def committed(self) -> None:
         self.inner.committed()
