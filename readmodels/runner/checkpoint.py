@@ -99,6 +99,19 @@ async def lock_checkpoint(conn: AsyncConnection, name: str) -> tuple[int, str | 
     return int(row.position), row.shadow_suffix
 
 
+async def claim_checkpoint(conn: AsyncConnection, name: str) -> int:
+    """`name`'s position as last committed, locked until the transaction ends; the row is
+    rewritten as it is, so that a batch that read the checkpoint before this transaction
+    commits writes nothing (see `readmodels/runner/viewsql.py`)."""
+    statement = (
+        update(projection_checkpoint)
+        .where(projection_checkpoint.c.name == name)
+        .values(position=projection_checkpoint.c.position)
+        .returning(projection_checkpoint.c.position)
+    )
+    return int((await conn.execute(statement)).scalar_one())
+
+
 async def read_checkpoint(conn: AsyncConnection, name: str) -> int:
     """`name`'s position, without locking (0 before the projection ever ran)."""
     statement = select(projection_checkpoint.c.position).where(projection_checkpoint.c.name == name)
@@ -206,6 +219,7 @@ __all__ = [
     "CheckpointsRead",
     "Seen",
     "add_skip",
+    "claim_checkpoint",
     "clear_failure",
     "ensure_checkpoint",
     "load_skips",

@@ -29,6 +29,7 @@ from readmodels.dto import (
 from readmodels.feed import ChangeHub
 from readmodels.runner.checkpoint import (
     add_skip,
+    claim_checkpoint,
     ensure_checkpoint,
     load_skips,
     lock_checkpoint,
@@ -219,15 +220,22 @@ class ProjectionRunner:
 
     async def skip_event(self, name: str, position: int) -> None:
         """Make `name` pass over the event at `position` (an operator's fix for a poison event);
-        when `name` is stuck on that event, its type and error are recorded with the skip."""
+        when `name` is stuck on that event, its type and error are recorded with the skip.
+        ValueError when `name` has already applied `position` (checked against its checkpoint
+        in the transaction that records the skip, which no batch read before it can then
+        write past) or `position` is beyond the head of the log."""
         slot = self._slot(name)
-        if position <= slot.position:
-            raise ValueError(f"{name} has already applied position {position}")
         if position > await self.log.head_position():
             raise ValueError(f"position {position} is beyond the head of the log")
         failing = (await self.failures()).get(name)
         stuck = failing is not None and failing.position == position
         async with self.db.write() as conn:
+            applied = await claim_checkpoint(conn, name)
+            if position <= applied:
+                raise ValueError(
+                    f"{name} has already applied position {position} (it is at {applied}): "
+                    "skipping it now would change nothing but the next rebuild"
+                )
             await add_skip(
                 conn,
                 name,
