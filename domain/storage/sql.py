@@ -86,6 +86,9 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         self._head_known = False
         self._pages: dict[tuple[int, int], list[RecordedEvent]] = {}
         self._lock_first_until = 0.0
+        # The head this process's own COMMIT is making: its NOTIFY, which may arrive before the
+        # COMMIT's answer, is not news (the store notifies once its batch is remembered).
+        self._committing_head: int | None = None
         self.health = StoreHealth(self)
         """How the appends have been going, and the probe readiness runs."""
 
@@ -99,7 +102,7 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         await self._sync_head()
         if self.db.dialect == "postgresql" and self._listener is None:
             self._listener = PgListener(self.db, on_reconnect=self._sync_head)
-            self._listener.on(NOTIFY_CHANNEL, lambda payload: self.committed.notify(int(payload)))
+            self._listener.on(NOTIFY_CHANNEL, self._heard)
             await self._listener.start()
             await self._sync_head()
 
@@ -108,6 +111,12 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
+
+    def _heard(self, payload: str) -> None:
+        """A NOTIFY of a commit (another process's, unless it is our own COMMIT's)."""
+        head = int(payload)
+        if head != self._committing_head:
+            self.committed.notify(head)
 
     async def _sync_head(self) -> None:
         self.committed.notify(await self.head_position())
@@ -150,6 +159,8 @@ class SqlEventStore(StagingStore[AsyncConnection]):
             self.health.writes.failed(fault)
             in_doubt = attempt.committing and fault.answer_lost
             raise StoreUnavailable(fault, in_doubt=in_doubt) from error
+        finally:
+            self._committing_head = None
         self.health.writes.succeeded()
         recorded = batch.recorded
         self.appended += batch.last_position - batch.head
@@ -189,6 +200,7 @@ class SqlEventStore(StagingStore[AsyncConnection]):
                     raise
                 raise _HooksFailed from error  # the transaction is spoiled: roll it back
             attempt.committing = True  # leaving this block sends the COMMIT
+            self._committing_head = batch.last_position
 
     async def _append_alone(self, batch: SqlAppendBatch, attempt: _Attempt) -> None:
         """Append a batch already staged, in a transaction of its own, without commit hooks
@@ -199,6 +211,7 @@ class SqlEventStore(StagingStore[AsyncConnection]):
                 await conn.execute(_APPEND_LOCK, {"key": APPEND_LOCK_KEY})
             await batch.flush(NOTIFY_CHANNEL)
             attempt.committing = True
+            self._committing_head = batch.last_position
 
     async def probe_write(self) -> None:
         """A write that leaves nothing behind, for readiness: take the writer (on PostgreSQL

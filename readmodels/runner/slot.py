@@ -88,6 +88,8 @@ class Slot:
     idle: bool = False
     leading: bool = False
     lead_checked_at: float = float("-inf")
+    read_at: float = float("-inf")
+    """When the task last read the log (loop time)."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     _failing_type: str | None = None
@@ -280,7 +282,18 @@ class Slot:
         log = self.projector.log
         self.idle = True
         try:
+            now = asyncio.get_running_loop().time()
+            if (
+                self.position >= log.committed.head
+                and now < self.read_at + self.timing.poll_interval
+            ):
+                # At every commit this process knows of (the writer's own transaction moved
+                # it here): wait for the next one instead of asking the database. It is asked
+                # at least once a poll_interval, for a commit no notification announced.
+                await log.committed.wait_beyond(self.position, timeout=self.timing.poll_interval)
+                return
             events = await log.read_all(self.position, limit)
+            self.read_at = now
             if not events:
                 head = log.committed.head
                 await log.committed.wait_beyond(
