@@ -11,8 +11,9 @@ On PostgreSQL every session carries `PG_SESSION_SETTINGS`: a process that stops 
 inside a transaction (SIGSTOP, an event loop held by other work, a lost network) has its session
 ended by the server after `idle_in_transaction_session_timeout`, so the locks it holds (the
 append lock, a checkpoint) are freed for the other processes within seconds; a lock waited for
-longer than `lock_timeout` is a fault (SERVICE_UNAVAILABLE), not a hang. `application_name` is
-`ordergraph:<pid>`, so `pg_stat_activity` shows which process holds what.
+longer than `lock_timeout` is a fault (SERVICE_UNAVAILABLE, retried by the bus), not a hang, and
+makes the store end the sessions stalled where no timeout reaches (`stalls.py`).
+`application_name` is `ordergraph:<pid>`, so `pg_stat_activity` shows which process holds what.
 """
 
 from __future__ import annotations
@@ -45,11 +46,11 @@ SQLITE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
 )
 
-# Every PostgreSQL session's settings (milliseconds). The lock timeout is longer than the idle
-# timeout, so a waiter outlives a stalled holder: the holder's session is ended first.
+# Every PostgreSQL session's settings (milliseconds). A lock waited for that long is a fault;
+# the store then ends sessions stalled mid-message, which no timeout ends (stalls.py).
 PG_SESSION_SETTINGS = {
     "idle_in_transaction_session_timeout": "2000",
-    "lock_timeout": "5000",
+    "lock_timeout": "2000",
 }
 PG_CONNECT_TIMEOUT_SECONDS = 10
 

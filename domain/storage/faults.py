@@ -78,6 +78,8 @@ class Fault:
 
     kind: FaultKind
     cause: str
+    code: str | None = None
+    """PostgreSQL's SQLSTATE, when the fault is one of its errors."""
 
     @property
     def answer_lost(self) -> bool:
@@ -116,7 +118,9 @@ def fault_of(error: BaseException) -> Fault | None:
             return current.fault
         kind = _kind(current)
         if kind is not None:
-            return Fault(kind, _one_line(current))
+            sqlstate: Any = getattr(current, "sqlstate", None)
+            code = sqlstate if isinstance(sqlstate, str) else None
+            return Fault(kind, _one_line(current), code)
         current = current.__cause__
     return None
 
@@ -196,8 +200,11 @@ class Incident:
         self.since, self.cause, self.failures = None, None, 0
 
 
+LOCK_TIMEOUT = "55P03"
+
 __all__ = [
     "IN_DOUBT_MESSAGE",
+    "LOCK_TIMEOUT",
     "MESSAGES",
     "Fault",
     "FaultKind",

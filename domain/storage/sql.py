@@ -30,12 +30,13 @@ from domain.storage.batch import (
     decode_plain,
 )
 from domain.storage.database import Database
-from domain.storage.faults import StoreUnavailable, fault_of
+from domain.storage.faults import LOCK_TIMEOUT, StoreUnavailable, fault_of
 from domain.storage.health import StoreHealth
 from domain.storage.pglisten import PgListener
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
 from domain.storage.staging import BatchRaced, StagingStore, run_commit_hooks
+from domain.storage.stalls import end_stalled_sessions
 
 log = logging.getLogger("ordergraph.storage")
 
@@ -157,6 +158,8 @@ class SqlEventStore(StagingStore[AsyncConnection]):
             if fault is None:
                 raise
             self.health.writes.failed(fault)
+            if fault.code == LOCK_TIMEOUT:  # the holder may be a stalled process: end it
+                await end_stalled_sessions(self.db)
             in_doubt = attempt.committing and fault.answer_lost
             raise StoreUnavailable(fault, in_doubt=in_doubt) from error
         finally:

@@ -43,7 +43,7 @@ from readmodels.tables import new_metadata, projection_checkpoint
 if TYPE_CHECKING:
     from domain.ports import EventLog, RecordedEvent
     from readmodels.projections.base import Projection, Tables
-    from readmodels.projections.rowset import RowSet
+    from readmodels.projections.rowset import Rows
 
 T0 = datetime(2024, 3, 1, 21, 0, tzinfo=UTC)
 ADDRESS = Address(name="Ada", line1="1 Main St", city="Paris", postal_code="75001", country="FR")
@@ -268,7 +268,7 @@ class _PoisonedBatch(Batch):
         self.inner = inner
         self.projection = projection
 
-    def rowsets(self) -> Sequence[RowSet]:
+    def rowsets(self) -> Sequence[Rows]:
         return self.inner.rowsets()
 
     def want(self, events: Sequence[RecordedEvent]) -> None:
