@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import MetaData, select
 
@@ -260,11 +260,19 @@ class PoisonedOrderViews(OrderViewsProjection):
         self.poison = poison
 
     def batch(self, tables: Tables) -> Batch:
-        return _PoisonedBatch(super().batch(tables), self)
+        return PoisonedBatch(super().batch(tables), self)
 
 
-class _PoisonedBatch(Batch):
-    def __init__(self, inner: Batch, projection: PoisonedOrderViews) -> None:
+class Poisoned(Protocol):
+    """A projection that raises on the event at `poison` while `poison` is set."""
+
+    poison: int | None
+
+
+class PoisonedBatch(Batch):
+    """`inner`, raising on the event at `projection.poison` while it is set."""
+
+    def __init__(self, inner: Batch, projection: Poisoned) -> None:
         self.inner = inner
         self.projection = projection
 
