@@ -15,7 +15,7 @@ import pytest
 
 from graph.app import create_app
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES, default_projections
+from readmodels.registry import PROJECTION_NAMES, default_projections
 from tests.support.domain import confirm, create
 from tests.support.readmodels import Service, dump, live_tables, running_service
 

@@ -22,7 +22,7 @@ from domain.storage.database import Database
 from domain.storage.sql import SqlEventStore
 from graph.bootstrap import Container, bootstrap
 from graph.settings import Settings
-from readmodels.projections import PROJECTION_NAMES
+from readmodels.registry import PROJECTION_NAMES
 from tests.support.domain import confirm, create
 from tests.support.pgserver import SERVER_SETTINGS, PostgresServer, PostgresUnavailable
 
