@@ -44,6 +44,11 @@ async def create_order(http: httpx.AsyncClient) -> dict[str, Any]:
         "/graphql", json={"query": CREATE_ORDER, "variables": {"input": order_input()}}
     )
     answer: dict[str, Any] = response.json()
+    if "errors" in answer:  # one operation refused for a fault: 503, retry after a while
+        assert response.status_code == 503
+        assert int(response.headers["retry-after"]) >= 1
+    else:
+        assert response.status_code == 200
     return answer
 
 
