@@ -3,8 +3,9 @@ npm, run in Node.js against a live server (`127.0.0.1:8000` in the doc is that s
 
 Apollo Client and urql page through `orders` (and Apollo `Customer.orders`) with the merge their
 cache does, open an order from the cache with no request, and see a change another client made
-arrive by subscription; GraphQL Code Generator reads the SDL route, and the code using its
-output compiles under `strict`, refuses a wrong type, and runs."""
+arrive by subscription (Apollo's over the WebSocket, multipart HTTP and server-sent events);
+GraphQL Code Generator reads the SDL route, and the code using its output compiles under
+`strict`, refuses a wrong type, and runs."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ def test_the_doc_marks_its_files_and_commands() -> None:
         "apollo/cache.mjs",
         "apollo/client.mjs",
         "apollo/orders.mjs",
+        "apollo/http-only.mjs",
+        "apollo/sse-link.mjs",
         "urql/client.mjs",
         "urql/orders.mjs",
         "codegen/codegen.ts",
@@ -62,7 +65,8 @@ def test_the_doc_marks_its_files_and_commands() -> None:
         "codegen": "npx graphql-codegen --config codegen.ts",
         "compile": "npx tsc -p .",
     }
-    assert all(DOC_ADDRESS in text for name, text in blocks.files.items() if "client" in name)
+    served = [name for name, text in blocks.files.items() if DOC_ADDRESS in text]
+    assert set(served) >= {"apollo/client.mjs", "apollo/http-only.mjs", "apollo/sse-link.mjs"}
 
 
 @pytest.fixture
@@ -138,6 +142,12 @@ async def test_apollo_client_pages_reads_from_the_cache_and_follows(served: str)
         assert updated["ids"] == newest[:4]
         assert updated["opened"]["status"] == "CONFIRMED"
         assert updated["requests"] == 4  # pushed over the WebSocket into the cache
+        await js.expect("following-http")
+        await post_data(served, CONFIRM, {"id": newest[2]})
+        await js.send("confirmed", orderId=newest[2])
+        over_http = await js.expect("http-updated")
+        confirmed = {"id": newest[2], "status": "CONFIRMED"}
+        assert over_http["seen"] == {"multipart": confirmed, "sse": confirmed}
         await js.finish()
 
 

@@ -55,6 +55,7 @@ CLIENT_PACKAGES = {
     "@apollo/client": "4.3.8",
     "graphql": "16.15.0",
     "graphql-ws": "6.4.2",
+    "graphql-sse": "2.6.1",
     "ws": "8.23.0",
     "rxjs": "7.8.2",
     "@urql/core": "6.0.3",
