@@ -5,6 +5,12 @@ commands one after another inside ONE write transaction: each through the middle
 its handler, against a unit of work that stages events. A command that fails is rolled back out
 of the batch (nothing of it is written); the rest commit together, and only after the commit are
 the callers answered. Many concurrent requests thus share one transaction.
+
+A batch the store could not write for a fault (`StoreUnavailable`: the database full,
+unreachable, restarting, a lock timed out) is run again after a short backoff while that
+stays within `fault_retry_seconds`; then each of its commands is answered `Unavailable`
+(SERVICE_UNAVAILABLE). A batch whose COMMIT was lost on its way is not run again (it may
+have committed): its callers are told to retry with the same commandId.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from domain.errors import DomainError, OrderNotFound
 from domain.events import Event
 from domain.order import Order
 from domain.ports import AppendBatch, EventStore, HandledCommand
+from domain.storage.faults import StoreUnavailable
 from domain.storage.staging import BatchRaced
 
 log = logging.getLogger("ordergraph.commands")
@@ -31,6 +38,9 @@ Handler = Callable[[Any, "UnitOfWork"], Awaitable[CommandResult]]
 Next = Callable[[Command, "UnitOfWork"], Awaitable[CommandResult]]
 Middleware = Callable[[Command, "UnitOfWork", Next], Awaitable[CommandResult]]
 Observer = Callable[["CommandOutcome"], None]
+
+# A batch refused for a fault is run again after these pauses (about 1 s in all).
+FAULT_BACKOFF = (0.05, 0.1, 0.2, 0.25, 0.4)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -135,6 +145,7 @@ class CommandBus:
         *,
         middlewares: Sequence[Middleware] = (),
         max_batch: int = 256,
+        fault_backoff: Sequence[float] = FAULT_BACKOFF,
     ) -> None:
         self._store = store
         self._handlers: dict[type[Command], Handler] = {}
@@ -142,6 +153,7 @@ class CommandBus:
         for middleware in reversed(middlewares):
             self._chain = _bind(middleware, self._chain)
         self._max_batch = max_batch
+        self._fault_backoff = tuple(fault_backoff)
         self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._accepting = False
@@ -251,25 +263,36 @@ class CommandBus:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         """Commit a batch; if the database refuses it, retry its commands one by one so that
-        only the command at fault fails."""
-        try:
-            await self._run(batch)
-        except BatchRaced:
-            await self._commit(batch)  # another process appended first: run the batch again
-            return
-        except Exception as exc:
-            if len(batch) > 1:
-                log.warning(
-                    "a batch of %d commands failed to commit (%s); retrying them one by one",
-                    len(batch),
-                    exc,
-                )
-                for pending in batch:
-                    pending.outcome = None
-                    await self._commit([pending])
-                return
-            log.exception("command %s failed to commit", batch[0].command.command_id)
-            batch[0].outcome = exc
+        only the command at fault fails. A fault is retried after a pause, then answered."""
+        pauses = iter(self._fault_backoff)
+        while True:
+            try:
+                await self._run(batch)
+            except BatchRaced:
+                continue  # another process appended first: run the batch again
+            except StoreUnavailable as fault:
+                pause = None if fault.in_doubt else next(pauses, None)
+                if pause is None:
+                    refusal = fault.refusal()
+                    for pending in batch:
+                        pending.outcome = refusal
+                    break
+                await asyncio.sleep(pause)
+                continue
+            except Exception as exc:
+                if len(batch) > 1:
+                    log.warning(
+                        "a batch of %d commands failed to commit (%s); retrying them one by one",
+                        len(batch),
+                        exc,
+                    )
+                    for pending in batch:
+                        pending.outcome = None
+                        await self._commit([pending])
+                    return
+                log.exception("command %s failed to commit", batch[0].command.command_id)
+                batch[0].outcome = exc
+            break
         for pending in batch:
             if pending.future.done():
                 continue
@@ -289,8 +312,8 @@ class CommandBus:
             for pending in batch:
                 try:
                     pending.outcome = await uow.attempt(self._chain, pending.command)
-                except (KeyboardInterrupt, SystemExit):
-                    raise
+                except (KeyboardInterrupt, SystemExit, StoreUnavailable):
+                    raise  # a fault fails the whole batch, not this command
                 except BaseException as exc:
                     task = asyncio.current_task()
                     if isinstance(exc, asyncio.CancelledError) and task and task.cancelling():
@@ -309,6 +332,7 @@ def _bind(middleware: Middleware, call_next: Next) -> Next:
 
 
 __all__ = [
+    "FAULT_BACKOFF",
     "BusNotRunning",
     "CommandBus",
     "CommandOutcome",

@@ -11,6 +11,7 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "INVALID_TRANSITION"
     CONCURRENCY_CONFLICT = "CONCURRENCY_CONFLICT"
     FORBIDDEN = "FORBIDDEN"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class DomainError(Exception):
@@ -67,6 +68,19 @@ class ConcurrencyConflict(DomainError):
         self.actual = actual
 
 
+class Unavailable(DomainError):
+    """A fault that is not the caller's and may pass (the database full, unreachable or
+    restarting, a lock or statement timeout): retry, after `retry_after` seconds. Nothing was
+    changed, unless the message says the commit's outcome is unknown (then retry with the
+    same commandId)."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 __all__ = [
     "ConcurrencyConflict",
     "DomainError",
@@ -75,5 +89,6 @@ __all__ = [
     "IdempotencyMismatch",
     "InvalidTransition",
     "OrderNotFound",
+    "Unavailable",
     "ValidationFailed",
 ]

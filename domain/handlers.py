@@ -3,10 +3,10 @@ decides, by `domain.order.DECISIONS`), and the function that registers them on a
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
-from domain.bus import CommandBus, UnitOfWork
+from domain.bus import FAULT_BACKOFF, CommandBus, UnitOfWork
 from domain.commands import CommandResult, CreateOrder, OrderCommand
 from domain.ids import new_order_id
 from domain.middleware import idempotency, logging_middleware
@@ -28,10 +28,19 @@ async def on_order(command: OrderCommand, uow: UnitOfWork) -> CommandResult:
 
 
 def build_command_bus(
-    store: EventStore, *, new_id: Callable[[], str] = new_order_id, max_batch: int = 256
+    store: EventStore,
+    *,
+    new_id: Callable[[], str] = new_order_id,
+    max_batch: int = 256,
+    fault_backoff: Sequence[float] = FAULT_BACKOFF,
 ) -> CommandBus:
     """A bus with every order handler registered behind logging and idempotency."""
-    bus = CommandBus(store, middlewares=(logging_middleware, idempotency), max_batch=max_batch)
+    bus = CommandBus(
+        store,
+        middlewares=(logging_middleware, idempotency),
+        max_batch=max_batch,
+        fault_backoff=fault_backoff,
+    )
     bus.register(CreateOrder, partial(create_order, new_id=new_id))
     for command_type in DECISIONS:
         bus.register(command_type, on_order)

@@ -12,6 +12,7 @@ from domain.bus import Next, UnitOfWork
 from domain.codec import to_json
 from domain.commands import Command, CommandResult, CreateOrder
 from domain.errors import DomainError, Forbidden, IdempotencyMismatch
+from domain.storage.faults import StoreUnavailable
 
 log = logging.getLogger("ordergraph.commands")
 
@@ -71,6 +72,8 @@ async def logging_middleware(command: Command, uow: UnitOfWork, call_next: Next)
             (time.perf_counter() - started) * 1000,
         )
         raise
+    except StoreUnavailable:
+        raise  # the store logs a fault once per incident
     except Exception:
         log.exception(
             "%s %s failed (correlation %s)", name, command.command_id, command.correlation_id

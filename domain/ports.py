@@ -177,8 +177,9 @@ class CommitHook(Protocol[TxT_contra]):
         self, tx: TxT_contra, head: int, recorded: list[RecordedEvent], /
     ) -> Callable[[], None] | None:
         """Runs after the events are written, before the commit; `head` is the position the
-        log had before this batch. It must not raise (that would fail the whole batch). What it
-        returns is called once the transaction has committed."""
+        log had before this batch. If it raises, the SQL store rolls the transaction back and
+        appends the batch again without the hooks (a fault of the database fails the batch).
+        What it returns is called once the transaction has committed."""
         ...
 
 

@@ -1,5 +1,5 @@
-"""The ASGI app: /graphql (graph/http/endpoint.py), /healthz, /metrics, /, the edge in front of
-them, and the lifespan that builds and stops the container."""
+"""The ASGI app: /graphql (graph/http/endpoint.py), /healthz, /livez, /readyz, /metrics, /, the
+edge in front of them, and the lifespan that builds and stops the container."""
 
 from __future__ import annotations
 
@@ -199,6 +199,16 @@ def create_app(
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok", "leading": runtime.container.runner.leading()})
 
+    async def livez(_request: Request) -> JSONResponse:
+        # The process answers: nothing else is asked (a database outage is /readyz's).
+        return JSONResponse({"status": "live"})
+
+    async def readyz(_request: Request) -> JSONResponse:
+        reason = await runtime.container.unready() if runtime.started else "starting"
+        if reason is not None:
+            return JSONResponse({"status": "unready", "reason": reason}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
     # The edge first (graph/http/edge.py: Host, body, time, the request log; /graphql straight
     # to its endpoint), then the lifespan's one-line failures; CORS around both doors.
     graphql: ASGIApp = endpoint
@@ -233,6 +243,8 @@ def create_app(
             *sdl_routes,
             WebSocketRoute("/graphql", endpoint),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/livez", livez, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", MetricsRoute(metrics, authority).respond, methods=["GET"]),
             *page_routes(settings),
         ],

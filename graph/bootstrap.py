@@ -64,6 +64,16 @@ class Container:
             else:
                 await check(db)
 
+    async def unready(self) -> str | None:
+        """Why this process should take no traffic now, or None when it is ready: the command
+        bus or the projections stopped, the database does not answer, or writes fail (see
+        `domain.storage.health`: probed at most once a second)."""
+        if not self.bus.running:
+            return "the command bus is not running"
+        if not self.runner.alive:
+            return "the projections are not running"
+        return await self.store.health.problem()
+
     async def start(self) -> None:
         """Prepare the schema, then start the store's listener, the bus and the runner."""
         await self.prepare()

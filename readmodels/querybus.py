@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from domain.storage.faults import Incident, fault_of
 from readmodels.freshness import Answered, FreshReads, MinPosition, Progress
 from readmodels.queries import ListProjections, Query
 
@@ -12,6 +14,8 @@ if TYPE_CHECKING:
     from readmodels.dto import ProjectionStatus
     from readmodels.readers.answers import ReadDatabase, Reader
     from readmodels.replicas import Replicas
+
+log = logging.getLogger("ordergraph.queries")
 
 R = TypeVar("R")
 Q = TypeVar("Q", bound=Query[Any])
@@ -25,7 +29,8 @@ class StatusSource(Progress, Protocol):
 
 
 class QueryBus:
-    """Answers queries; `ask` is typed by the query's result type.
+    """Answers queries; `ask` is typed by the query's result type. A fault of the database
+    (see `domain.storage.faults`) is answered as `Unavailable`, logged once per incident.
 
     Readers (`register_reader`) run where `reads` places them: the views database, or a
     replica proven fresh enough (`readmodels/freshness.py`). A bus made by `following` reads
@@ -37,6 +42,7 @@ class QueryBus:
         self._handlers: dict[type[Any], Callable[[Any], Awaitable[Any]]] = {}
         self._readers: dict[type[Any], Callable[[ReadDatabase, Any], Awaitable[Any]]] = {}
         self._follows: tuple[str, float] | None = None
+        self.incident = Incident(log, "reads from the database")
 
     def register(self, query_type: type[Q], handler: Callable[[Q], Awaitable[Any]]) -> None:
         """Make `handler` answer queries of exactly `query_type` (it reads no view table, or
@@ -58,6 +64,7 @@ class QueryBus:
         bus = QueryBus(self._reads)
         bus._handlers, bus._readers = self._handlers, self._readers
         bus._follows = projection, timeout
+        bus.incident = self.incident
         return bus
 
     async def ask(self, query: Query[R], at: MinPosition | None = None) -> R:
@@ -67,6 +74,19 @@ class QueryBus:
     async def answer(self, query: Query[R], at: MinPosition | None = None) -> Answered[R]:
         """`ask`'s answer, with what it reflects when `at` (or `following`) asked for a
         position."""
+        try:
+            answered = await self._answer(query, at)
+        except Exception as error:
+            fault = fault_of(error)
+            if fault is None:
+                raise
+            self.incident.failed(fault)
+            raise fault.refusal() from error
+        if self.incident.open:
+            self.incident.succeeded()
+        return answered
+
+    async def _answer(self, query: Query[R], at: MinPosition | None) -> Answered[R]:
         reader = self._readers.get(type(query))
         if reader is not None:
             assert self._reads is not None

@@ -16,6 +16,7 @@ from domain.events import Event
 from domain.ports import EventMetadata, HandledCommand, Mark, RecordConflict, RecordedEvent
 from domain.storage import tables as schema
 from domain.storage.database import padded_chunks
+from domain.storage.faults import translated
 from domain.storage.registry import EventRegistry
 from domain.storage.staging import BatchRaced, StagingBatch
 
@@ -99,23 +100,28 @@ class SqlAppendBatch(StagingBatch):
     async def _fetch_streams(self, stream_ids: list[str]) -> dict[str, list[Event]]:
         found: dict[str, list[Event]] = {}
         for chunk in padded_chunks(stream_ids):
-            for row in await self._conn.execute(_SELECT_STREAMS, {"ids": chunk}):
+            with translated():
+                rows = await self._conn.execute(_SELECT_STREAMS, {"ids": chunk})
+            for row in rows:
                 found.setdefault(row[1], []).append(decode_plain(self._registry, row).event)
         return found
 
     async def _fetch_commands(self, command_ids: list[str]) -> dict[str, HandledCommand]:
         found: dict[str, HandledCommand] = {}
         for chunk in padded_chunks(command_ids):
-            for row in await self._conn.execute(_SELECT_COMMANDS, {"ids": chunk}):
+            with translated():
+                rows = await self._conn.execute(_SELECT_COMMANDS, {"ids": chunk})
+            for row in rows:
                 found[row.command_id] = _handled(row)
         return found
 
     async def _fetch_version(self, stream_id: str) -> int:
-        version = await self._conn.scalar(
-            select(func.coalesce(func.max(schema.event.c.version), 0)).where(
-                schema.event.c.stream_id == stream_id
+        with translated():
+            version = await self._conn.scalar(
+                select(func.coalesce(func.max(schema.event.c.version), 0)).where(
+                    schema.event.c.stream_id == stream_id
+                )
             )
-        )
         return int(version or 0)
 
     def _staged(self, recorded: list[RecordedEvent]) -> None:
@@ -139,6 +145,11 @@ class SqlAppendBatch(StagingBatch):
     def rollback(self, mark: Mark) -> None:
         super().rollback(mark)
         del self._event_rows[mark.events :]
+
+    def write_through(self, conn: AsyncConnection) -> None:
+        """Flush through `conn` from now on (a new transaction, when the first was rolled
+        back after staging)."""
+        self._conn = conn
 
     @property
     def writes(self) -> bool:

@@ -6,6 +6,14 @@ and no SQLITE_BUSY in the hot path; write transactions start with `BEGIN IMMEDIA
 transaction never upgrades its lock half-way. Reads use their own small pool and never wait
 for the writer (WAL). On PostgreSQL both engines are ordinary pools and the lock is not taken:
 the database serialises what must be serialised.
+
+On PostgreSQL every session carries `PG_SESSION_SETTINGS`: a process that stops making progress
+inside a transaction (SIGSTOP, an event loop held by other work, a lost network) has its session
+ended by the server after `idle_in_transaction_session_timeout`, so the locks it holds (the
+append lock, a checkpoint) are freed for the other processes within seconds; a lock waited for
+longer than `lock_timeout` is a fault (SERVICE_UNAVAILABLE, retried by the bus), not a hang, and
+makes the store end the sessions stalled where no timeout reaches (`stalls.py`).
+`application_name` is `ordergraph:<pid>`, so `pg_stat_activity` shows which process holds what.
 """
 
 from __future__ import annotations
@@ -37,6 +45,14 @@ SQLITE_PRAGMAS = (
     "PRAGMA busy_timeout=10000",
     "PRAGMA foreign_keys=ON",
 )
+
+# Every PostgreSQL session's settings (milliseconds). A lock waited for that long is a fault;
+# the store then ends sessions stalled mid-message, which no timeout ends (stalls.py).
+PG_SESSION_SETTINGS = {
+    "idle_in_transaction_session_timeout": "2000",
+    "lock_timeout": "2000",
+}
+PG_CONNECT_TIMEOUT_SECONDS = 10
 
 
 # Key lists are padded up to one of these sizes so the SQL text of an `IN (...)` query stays one
@@ -147,6 +163,8 @@ class Database:
         else:
             self.write_engine = create_async_engine(url, echo=echo, pool_size=5)
             self.read_engine = create_async_engine(url, echo=echo, pool_size=read_pool_size)
+            _configure_postgresql(self.write_engine)
+            _configure_postgresql(self.read_engine)
         self._write_lock = asyncio.Lock()
 
     @property
@@ -187,6 +205,15 @@ class Database:
         await self.read_engine.dispose()
 
 
+def _configure_postgresql(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _on_connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        settings = dict(params.get("server_settings") or {})
+        settings.update(PG_SESSION_SETTINGS, application_name=f"ordergraph:{os.getpid()}")
+        params["server_settings"] = settings
+        params.setdefault("timeout", PG_CONNECT_TIMEOUT_SECONDS)
+
+
 def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -205,6 +232,7 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "KEY_BUCKETS",
+    "PG_SESSION_SETTINGS",
     "Database",
     "DatabaseUrlError",
     "check_database_url",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from domain.ports import CommitHook, HandledCommand, Mark, RecordConflict, Recor
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
 from domain.storage.staging import StagingBatch, StagingStore, run_commit_hooks
+
+log = logging.getLogger("ordergraph.storage")
 
 MemoryCommitHook = CommitHook[None]
 """A commit hook of the memory store: there is no transaction handle, so it gets None."""
@@ -139,7 +142,16 @@ class MemoryEventStore(StagingStore[None]):
             batch = MemoryAppendBatch(records, head, self.registry, datetime.now(UTC))
             yield batch
             batch.check()
-            committed = await run_commit_hooks(self._hooks, None, batch)
+            try:
+                committed = await run_commit_hooks(self._hooks, None, batch)
+            except Exception:  # as the SQL store does: the batch goes in without the hooks
+                log.warning(
+                    "work in the append's transaction failed; appending positions %d-%d without it",
+                    batch.head + 1,
+                    batch.last_position,
+                    exc_info=True,
+                )
+                committed = []
             batch.write()
         self.appended += batch.last_position - batch.head
         self.committed.notify(batch.last_position)

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.storage.database import Database
+from domain.storage.faults import fault_of
 
 log = logging.getLogger("ordergraph.listen")
 
@@ -79,8 +80,14 @@ class PgListener:
                     log.warning("lost the LISTEN connection; reconnecting")
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("LISTEN connection failed; retrying in %.1f s", backoff)
+            except Exception as error:
+                fault = fault_of(error)
+                if fault is None:
+                    log.exception("LISTEN connection failed; retrying in %.1f s", backoff)
+                else:  # the database is away: one line, no traceback
+                    log.warning(
+                        "LISTEN connection failed (%s); retrying in %.1f s", fault.cause, backoff
+                    )
                 first = False
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self._max_backoff)

@@ -9,10 +9,13 @@ that commits late with a lower position. The committed signal fires only after t
 
 from __future__ import annotations
 
+import logging
+import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
@@ -27,10 +30,15 @@ from domain.storage.batch import (
     decode_plain,
 )
 from domain.storage.database import Database
+from domain.storage.faults import LOCK_TIMEOUT, StoreUnavailable, fault_of
+from domain.storage.health import StoreHealth
 from domain.storage.pglisten import PgListener
 from domain.storage.registry import EventRegistry
 from domain.storage.signal import CommitSignal
 from domain.storage.staging import BatchRaced, StagingStore, run_commit_hooks
+from domain.storage.stalls import end_stalled_sessions
+
+log = logging.getLogger("ordergraph.storage")
 
 # Any 64-bit constant: the key of the advisory lock that serialises appends on PostgreSQL.
 APPEND_LOCK_KEY = 0x6F72646572677261
@@ -45,6 +53,19 @@ _HEAD = select(func.coalesce(func.max(schema.event.c.position), 0))
 
 SqlCommitHook = CommitHook[AsyncConnection]
 """A commit hook of the SQL store: it gets the append transaction's connection."""
+
+
+class _HooksFailed(Exception):
+    """A commit hook raised (its cause): the append is made again without the hooks."""
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """One append transaction's progress: whether its COMMIT was sent, and what to call once
+    it has committed."""
+
+    committing: bool = False
+    committed: list[Callable[[], None]] = field(default_factory=list)
 
 
 class SqlEventStore(StagingStore[AsyncConnection]):
@@ -66,6 +87,11 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         self._head_known = False
         self._pages: dict[tuple[int, int], list[RecordedEvent]] = {}
         self._lock_first_until = 0.0
+        # The head this process's own COMMIT is making: its NOTIFY, which may arrive before the
+        # COMMIT's answer, is not news (the store notifies once its batch is remembered).
+        self._committing_head: int | None = None
+        self.health = StoreHealth(self)
+        """How the appends have been going, and the probe readiness runs."""
 
     async def create_schema(self) -> None:
         """Create the tables if missing and set the committed signal to the current head."""
@@ -77,7 +103,7 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         await self._sync_head()
         if self.db.dialect == "postgresql" and self._listener is None:
             self._listener = PgListener(self.db, on_reconnect=self._sync_head)
-            self._listener.on(NOTIFY_CHANNEL, lambda payload: self.committed.notify(int(payload)))
+            self._listener.on(NOTIFY_CHANNEL, self._heard)
             await self._listener.start()
             await self._sync_head()
 
@@ -86,6 +112,12 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         if self._listener is not None:
             await self._listener.stop()
             self._listener = None
+
+    def _heard(self, payload: str) -> None:
+        """A NOTIFY of a commit (another process's, unless it is our own COMMIT's)."""
+        head = int(payload)
+        if head != self._committing_head:
+            self.committed.notify(head)
 
     async def _sync_head(self) -> None:
         self.committed.notify(await self.head_position())
@@ -99,7 +131,51 @@ class SqlEventStore(StagingStore[AsyncConnection]):
         batch is staged on the head as last committed and the append lock is taken only around
         the insert, whose statement checks the head (BatchRaced if another process appended in
         between: nothing is written). After a race the lock is taken first for a while. A
-        batch that breaks a uniqueness rule raises RecordConflict (see SqlAppendBatch.flush)."""
+        batch that breaks a uniqueness rule raises RecordConflict (see SqlAppendBatch.flush).
+        A fault (see `domain.storage.faults`) raises StoreUnavailable, `in_doubt` when the
+        connection was lost during the COMMIT."""
+        attempt = _Attempt()
+        try:
+            try:
+                async with self._appending(attempt) as batch:
+                    yield batch
+            except _HooksFailed as failed:
+                log.warning(
+                    "work in the append's transaction failed (%s); appending positions %d-%d "
+                    "without it",
+                    failed.__cause__,
+                    batch.head + 1,
+                    batch.last_position,
+                    exc_info=failed.__cause__,
+                )
+                attempt = _Attempt()
+                await self._append_alone(batch, attempt)
+        except StoreUnavailable as error:
+            self.health.writes.failed(error.fault)
+            raise
+        except Exception as error:
+            fault = fault_of(error)
+            if fault is None:
+                raise
+            self.health.writes.failed(fault)
+            if fault.code == LOCK_TIMEOUT:  # the holder may be a stalled process: end it
+                await end_stalled_sessions(self.db)
+            in_doubt = attempt.committing and fault.answer_lost
+            raise StoreUnavailable(fault, in_doubt=in_doubt) from error
+        finally:
+            self._committing_head = None
+        self.health.writes.succeeded()
+        recorded = batch.recorded
+        self.appended += batch.last_position - batch.head
+        self._remember(recorded)
+        self.committed.notify(batch.last_position)
+        for then in attempt.committed:
+            then()
+
+    @asynccontextmanager
+    async def _appending(self, attempt: _Attempt) -> AsyncIterator[SqlAppendBatch]:
+        """The append transaction itself; `attempt` learns when the COMMIT is under way and
+        what the commit hooks want called once it has committed."""
         postgres = self.db.dialect == "postgresql"
         late_lock = postgres and self._head_known and time.monotonic() >= self._lock_first_until
         async with self.db.write() as conn:
@@ -120,13 +196,36 @@ class SqlEventStore(StagingStore[AsyncConnection]):
                 self._lock_first_until = time.monotonic() + LOCK_FIRST_SECONDS
                 self.committed.notify(raced.head)
                 raise
-            recorded = batch.recorded
-            committed = await run_commit_hooks(self._hooks, conn, batch)
-        self.appended += batch.last_position - batch.head
-        self._remember(recorded)
-        self.committed.notify(batch.last_position)
-        for then in committed:
-            then()
+            try:
+                attempt.committed = await run_commit_hooks(self._hooks, conn, batch)
+            except Exception as error:
+                if fault_of(error) is not None:
+                    raise
+                raise _HooksFailed from error  # the transaction is spoiled: roll it back
+            attempt.committing = True  # leaving this block sends the COMMIT
+            self._committing_head = batch.last_position
+
+    async def _append_alone(self, batch: SqlAppendBatch, attempt: _Attempt) -> None:
+        """Append a batch already staged, in a transaction of its own, without commit hooks
+        (they failed in the batch's first transaction)."""
+        async with self.db.write() as conn:
+            batch.write_through(conn)
+            if self.db.dialect == "postgresql":
+                await conn.execute(_APPEND_LOCK, {"key": APPEND_LOCK_KEY})
+            await batch.flush(NOTIFY_CHANNEL)
+            attempt.committing = True
+            self._committing_head = batch.last_position
+
+    async def probe_write(self) -> None:
+        """A write that leaves nothing behind, for readiness: take the writer (on PostgreSQL
+        the append lock too), create and drop a table (which allocates a page: a full disk
+        refuses it), commit."""
+        name = f"ordergraph_probe_{secrets.token_hex(6)}"
+        async with self.db.write() as conn:
+            if self.db.dialect == "postgresql":
+                await conn.execute(_APPEND_LOCK, {"key": APPEND_LOCK_KEY})
+            await conn.execute(text(f"CREATE TABLE {name} (x INTEGER)"))
+            await conn.execute(text(f"DROP TABLE {name}"))
 
     async def read_stream(self, stream_id: str) -> list[RecordedEvent]:
         """One stream's events in version order."""

@@ -27,12 +27,23 @@ def asks_for_total(info: Info) -> bool:
     return any(selects(field.selections) for field in info.selected_fields)
 
 
+FIRST_DESCRIPTION = (
+    "The first orders after `after` (or of the whole list), newest first; 1 to 100. The default "
+    "(20) holds only when `last` is not given."
+)
+AFTER_DESCRIPTION = (
+    "A cursor (an edge's `cursor`, or `pageInfo.endCursor` for the next page): only orders "
+    "listed after it."
+)
 LAST_DESCRIPTION = (
     "The last orders before `before` (or of the whole list), newest first like any page; "
     "1 to 100, not with `first`."
 )
 BEFORE_DESCRIPTION = "A cursor: only orders listed before it (with `after`: between the two)."
+STATUS_FILTER_DESCRIPTION = "Only orders in this status."
 
+First = Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)]
+After = Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)]
 Last = Annotated[int | None, strawberry.argument(description=LAST_DESCRIPTION)]
 Before = Annotated[str | None, strawberry.argument(description=BEFORE_DESCRIPTION)]
 
@@ -50,4 +61,12 @@ def page_sizes(info: Info, first: int | None, last: int | None) -> tuple[int | N
     return (first if explicit else None), last
 
 
-__all__ = ["Before", "Last", "asks_for_total", "page_sizes"]
+__all__ = [
+    "STATUS_FILTER_DESCRIPTION",
+    "After",
+    "Before",
+    "First",
+    "Last",
+    "asks_for_total",
+    "page_sizes",
+]

@@ -142,7 +142,7 @@ DateTimeScalar: ScalarDefinition = strawberry.scalar(
 PositionScalar: ScalarDefinition = strawberry.scalar(
     name="Position",
     description=(
-        "A position in the global event log: a 64-bit integer serialized as a JSON number.\n"
+        "A position in the global event log: a 64-bit integer serialized as a JSON number. "
         "Positions grow in commit order; a later committed event never has a smaller one."
     ),
     serialize=serialize_position,

@@ -7,11 +7,13 @@ its variables and visibility: graph/api/live/sink.py), and yield them otherwise.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Annotated
 
 import strawberry
 
 from domain.rules import check_id
 from graph.api.access import ADMIN, listed_customer, principal, require
+from graph.api.arguments import AfterPosition, CustomerFilter
 from graph.api.context import Info, given
 from graph.api.freshness import ORDER_VIEWS, require_projection_name, timeout_seconds
 from graph.api.live.sink import live_sink
@@ -23,23 +25,35 @@ from readmodels.live.lists import follow_list, orders_changed_feed
 from readmodels.live.orders import follow_order
 
 ORDER_UPDATED_DESCRIPTION = (
-    "The order's new view, each time the projection applies a change to it. With `afterPosition`\n"
-    "(say, the `position` of a view the client just read), a view newer than it is sent at once,\n"
+    "The order's new view, each time the projection applies a change to it. With `afterPosition` "
+    "(say, the `position` of a view the client just read), a view newer than it is sent at once, "
     "so no change between that read and this subscription is missed."
 )
 ORDERS_CHANGED_DESCRIPTION = (
-    "Every order whose view changes and matches the filter (a customer, a status), in position\n"
-    "order. With `afterPosition` (say, the largest `position` of a list the client just read),\n"
-    "the views changed since then are sent first, then the live changes, with no gap and no\n"
-    "duplicate. With a status, the change that takes an order out of it is sent too, with the\n"
-    "order's new state (another status): drop it from the list. After that the order is sent\n"
-    "again only if it matches again. Such a departure may name an order the list never had (one\n"
-    "that passed through the status unseen, or before `afterPosition`): ignore an unknown id.\n"
+    "Every order whose view changes and matches the filter (a customer, a status), in position "
+    "order. With `afterPosition` (say, the largest `position` of a list the client just read), "
+    "the views changed since then are sent first, then the live changes, with no gap and no "
+    "duplicate. With a status, the change that takes an order out of it is sent too, with the "
+    "order's new state (another status): drop it from the list. After that the order is sent "
+    "again only if it matches again. Such a departure may name an order the list never had (one "
+    "that passed through the status unseen, or before `afterPosition`): ignore an unknown id. "
     "A customer sees only its own orders (another `customerId` is FORBIDDEN)."
 )
 PROJECTION_UPDATED_DESCRIPTION = (
     "A projection's status, each time its position advances (all projections when name is omitted)."
 )
+FOLLOWED_ORDER_DESCRIPTION = (
+    "The order to follow. One that does not exist, or that the caller may not see, ends the "
+    "subscription with NOT_FOUND (the same error for both)."
+)
+ORDER_AFTER_POSITION_DESCRIPTION = (
+    "The `position` of the view the client holds: a newer view is sent at once, so nothing "
+    "between that read and this subscription is missed."
+)
+STATUS_FOLLOWED_DESCRIPTION = (
+    "Only orders in this status, plus the change that takes one out of it (drop that order)."
+)
+PROJECTION_FOLLOWED_DESCRIPTION = "Only this projection, such as `order_views`; else every one."
 
 
 async def _deliver(info: Info, feed: AsyncIterator[OrderView]) -> AsyncGenerator[Order, None]:
@@ -54,7 +68,11 @@ async def _deliver(info: Info, feed: AsyncIterator[OrderView]) -> AsyncGenerator
 
 
 async def order_updated(
-    info: Info, id: strawberry.ID, after_position: Position | None = strawberry.UNSET
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description=FOLLOWED_ORDER_DESCRIPTION)],
+    after_position: Annotated[
+        Position | None, strawberry.argument(description=ORDER_AFTER_POSITION_DESCRIPTION)
+    ] = strawberry.UNSET,
 ) -> AsyncGenerator[Order, None]:
     """Push the order's view each time order_views changes it; race-free with afterPosition.
     An order that does not exist, or that the caller may not see, ends it with NOT_FOUND (the
@@ -90,9 +108,11 @@ async def order_updated(
 
 async def orders_changed(
     info: Info,
-    customer_id: strawberry.ID | None = strawberry.UNSET,
-    status: OrderStatus | None = strawberry.UNSET,
-    after_position: Position | None = strawberry.UNSET,
+    customer_id: CustomerFilter = strawberry.UNSET,
+    status: Annotated[
+        OrderStatus | None, strawberry.argument(description=STATUS_FOLLOWED_DESCRIPTION)
+    ] = strawberry.UNSET,
+    after_position: AfterPosition = strawberry.UNSET,
 ) -> AsyncGenerator[Order, None]:
     """Push every order whose view changes and matches the filter; race-free with afterPosition."""
     wanted_customer = listed_customer(principal(info), given(customer_id), "follow")
@@ -119,7 +139,10 @@ async def orders_changed(
 
 
 async def projection_updated(
-    info: Info, name: str | None = strawberry.UNSET
+    info: Info,
+    name: Annotated[
+        str | None, strawberry.argument(description=PROJECTION_FOLLOWED_DESCRIPTION)
+    ] = strawberry.UNSET,
 ) -> AsyncGenerator[Projection, None]:
     """Push a projection's status each time it commits a batch that changed rows."""
     require(info, ADMIN, "follow projections")

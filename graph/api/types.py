@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import cast
+from typing import Annotated, cast
 
 import strawberry
 
@@ -19,7 +19,15 @@ from domain.values import OrderStatus as DomainOrderStatus
 from graph.api.context import Info, given
 from graph.api.freshness import ORDER_VIEWS
 from graph.api.history import HISTORY_DESCRIPTION, OrderHistoryEntry, order_history
-from graph.api.paging import Before, Last, asks_for_total, page_sizes
+from graph.api.paging import (
+    STATUS_FILTER_DESCRIPTION,
+    After,
+    Before,
+    First,
+    Last,
+    asks_for_total,
+    page_sizes,
+)
 from graph.api.reads import read, wait_for_projections
 from graph.api.scalars import Position
 from readmodels.dto import (
@@ -128,9 +136,11 @@ class Customer:
     async def orders(
         self,
         info: Info,
-        status: OrderStatus | None = strawberry.UNSET,
-        first: int | None = 20,
-        after: str | None = strawberry.UNSET,
+        status: Annotated[
+            OrderStatus | None, strawberry.argument(description=STATUS_FILTER_DESCRIPTION)
+        ] = strawberry.UNSET,
+        first: First = 20,
+        after: After = strawberry.UNSET,
         last: Last = strawberry.UNSET,
         before: Before = strawberry.UNSET,
     ) -> OrderConnection:

@@ -20,6 +20,7 @@ from graph.http.assets import (
     AssetStore,
     graphiql_assets,
 )
+from graph.http.welcome import welcome
 from graph.settings import Settings
 
 log = logging.getLogger("ordergraph.pages")
@@ -68,7 +69,8 @@ def asset_store(
 
 
 class GraphiqlPage:
-    """Strawberry's GraphiQL page, its unpkg URLs pointed at `/assets/` when they are local.
+    """Strawberry's GraphiQL page, titled and opening as `welcome` says, its unpkg URLs
+    pointed at `/assets/` when they are local.
 
     On "auto" (the default) and "local" the files come from this service when it has them all
     (shipped with the package, else fetched into the cache); "auto" otherwise falls back to the
@@ -79,7 +81,7 @@ class GraphiqlPage:
         self, settings: Settings, template: str | None = None, shipped: Path | None = None
     ) -> None:
         self._source = settings.assets
-        stock = get_graphql_ide_html("graphiql") if template is None else template
+        stock = welcome(get_graphql_ide_html("graphiql") if template is None else template)
         self._cdn_html = _PLACEHOLDER.sub(rf"\g<1>{CDN_PLACEHOLDER}\g<2>", stock, count=1)
         self._store: AssetStore | None = None
         self._local_html: str | None = None

@@ -87,6 +87,8 @@ async def migrate(db: Database) -> tuple[str | None, str]:
     """Upgrade the database to this code's schema; returns (revision before, revision after)."""
     async with db.write() as conn:
         if db.dialect == "postgresql":
+            # Waiting for another process's migration is no fault, however long it takes.
+            await conn.execute(text("SET LOCAL lock_timeout = 0"))
             await conn.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
             )

@@ -7,12 +7,16 @@ from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from readmodels.projections.rowset import RowSet
+from readmodels.projections.rowsql import RowSetRead, read_all, write_rows
+
 if TYPE_CHECKING:
     from sqlalchemy import MetaData, Table
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from domain.events import Event
     from domain.ports import RecordedEvent
+    from readmodels.projections.rowset import Rows
 
 Tables = Mapping[str, "Table"]
 
@@ -27,22 +31,24 @@ class EventFailed(Exception):
 
 
 class Batch(ABC):
-    """One transaction's worth of work: load rows, apply events in memory, write rows back."""
+    """One transaction's worth of work on a projection's rows: the batch names the rows its
+    events touch, the runner reads them (every projection's at once), `apply` changes them in
+    memory, and the runner writes back what changed (see `readmodels/projections/rowsql.py`)."""
 
     @abstractmethod
-    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        """Fetch every row the events will touch."""
+    def rowsets(self) -> Sequence[Rows]:
+        """The tables this batch reads and writes (a RowSet read through another after it)."""
+
+    @abstractmethod
+    def want(self, events: Sequence[RecordedEvent]) -> None:
+        """Name every row the events will touch (`RowSet.want`, `RowSet.want_via`)."""
 
     @abstractmethod
     def apply(self, recorded: RecordedEvent) -> None:
-        """Change the rows held in memory for one event."""
-
-    @abstractmethod
-    async def flush(self, conn: AsyncConnection) -> None:
-        """Write the changed rows back."""
+        """Change the rows held in memory for one event (no I/O)."""
 
     def committed(self) -> None:
-        """The transaction that flushed this batch has committed (by default nothing to do; a
+        """The transaction that wrote this batch has committed (by default nothing to do; a
         projection may hand the rows it wrote to readers from here)."""
         return None
 
@@ -80,16 +86,28 @@ class Projection(ABC):
     async def apply(
         self, conn: AsyncConnection, tables: Tables, events: Sequence[RecordedEvent]
     ) -> Written:
-        """Apply handled events in order in `conn`'s transaction."""
+        """Apply handled events in order in `conn`'s transaction, with no checkpoint (a
+        rebuild's shadow tables; the runner reads and writes the live ones itself)."""
         batch = self.batch(tables)
-        await batch.load(conn, events)
-        for recorded in events:
-            try:
-                batch.apply(recorded)
-            except Exception as error:
-                raise EventFailed(recorded.position, error) from error
-        await batch.flush(conn)
+        batch.want(events)
+        await read_all(conn, reads_of(batch))
+        apply_each(batch, events)
+        await write_rows(conn, batch.rowsets())
         return Written(frozenset(recorded.stream_id for recorded in events), batch)
 
 
-__all__ = ["Batch", "EventFailed", "Projection", "Tables", "Written"]
+def reads_of(batch: Batch) -> list[RowSetRead]:
+    """What loading `batch`'s rows reads (AddedRows load nothing)."""
+    return [RowSetRead(rows) for rows in batch.rowsets() if isinstance(rows, RowSet)]
+
+
+def apply_each(batch: Batch, events: Sequence[RecordedEvent]) -> None:
+    """Apply `events` to `batch` in order; EventFailed names the event that raised."""
+    for recorded in events:
+        try:
+            batch.apply(recorded)
+        except Exception as error:
+            raise EventFailed(recorded.position, error) from error
+
+
+__all__ = ["Batch", "EventFailed", "Projection", "Tables", "Written", "apply_each", "reads_of"]

@@ -20,7 +20,7 @@ from domain.events import (
     ShippingAddressChanged,
 )
 from readmodels.projections.base import Batch, Projection, Tables
-from readmodels.projections.rowset import Row, insert_rows
+from readmodels.projections.rowset import AddedRows
 from readmodels.sqltypes import UtcDateTime
 from readmodels.tables import new_metadata
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sqlalchemy import MetaData
-    from sqlalchemy.ext.asyncio import AsyncConnection
 
     from domain.ports import RecordedEvent
 
@@ -98,15 +97,17 @@ class _HistoryBatch(Batch):
     """Every event adds a row; none changes one, so there is nothing to load."""
 
     def __init__(self, table: Table) -> None:
-        self.table = table
-        self.rows: list[Row] = []
+        self.rows = AddedRows(table)
 
-    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+    def rowsets(self) -> list[AddedRows]:
+        return [self.rows]
+
+    def want(self, events: Sequence[RecordedEvent]) -> None:
         return None
 
     def apply(self, recorded: RecordedEvent) -> None:
         event = recorded.event
-        self.rows.append(
+        self.rows.add(
             {
                 "order_id": recorded.stream_id,
                 "version": recorded.version,
@@ -116,10 +117,6 @@ class _HistoryBatch(Batch):
                 "summary": summary(event),
             }
         )
-
-    async def flush(self, conn: AsyncConnection) -> None:
-        await insert_rows(conn, self.table, self.rows)
-        self.rows = []
 
 
 __all__ = ["OrderHistoryProjection", "order_history_entry", "order_history_table", "summary"]

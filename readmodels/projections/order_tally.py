@@ -18,8 +18,6 @@ from readmodels.projections.rowset import Row, RowSet, placed_before
 from readmodels.sqltypes import Line
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from domain.ports import RecordedEvent
 
 
@@ -78,21 +76,17 @@ class _TallyBatch(Batch):
         self.tallies = tallies
         self.groups = groups
 
-    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        await self.tallies.load(conn, placed_before(events))
-        column = self.projection.group_column
-        keys = [
-            self.projection.group_of(e.event) for e in events if isinstance(e.event, OrderPlaced)
-        ]
-        for recorded in events:
-            tally = self.tallies.peek(recorded.stream_id)
-            if tally is not None:
-                keys.append(tally[column])
-        await self.groups.load(conn, keys)
+    def rowsets(self) -> list[RowSet]:
+        return [self.tallies, self.groups]
 
-    async def flush(self, conn: AsyncConnection) -> None:
-        await self.tallies.flush(conn)
-        await self.groups.flush(conn)
+    def want(self, events: Sequence[RecordedEvent]) -> None:
+        self.tallies.want(placed_before(events))
+        projection = self.projection
+        self.groups.want(
+            projection.group_of(e.event) for e in events if isinstance(e.event, OrderPlaced)
+        )
+        # The groups of the orders placed before: found through their tally rows.
+        self.groups.want_via(self.tallies, projection.group_column)
 
     def apply(self, recorded: RecordedEvent) -> None:
         event = recorded.event

@@ -25,7 +25,6 @@ from readmodels.tables import order_view_table
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
-    from sqlalchemy.ext.asyncio import AsyncConnection
 
     from domain.ports import RecordedEvent
     from domain.values import Address
@@ -75,17 +74,15 @@ class _OrderViewBatch(Batch):
     def __init__(self, rows: RowSet, committed: CommittedRows) -> None:
         self.rows = rows
         self._committed = committed
-        self._written: list[Row] = []
 
-    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        await self.rows.load(conn, placed_before(events))
+    def rowsets(self) -> list[RowSet]:
+        return [self.rows]
 
-    async def flush(self, conn: AsyncConnection) -> None:
-        self._written = self.rows.changed()
-        await self.rows.flush(conn)
+    def want(self, events: Sequence[RecordedEvent]) -> None:
+        self.rows.want(placed_before(events))
 
     def committed(self) -> None:
-        self._committed.offer(self._written)
+        self._committed.offer(self.rows.changed())
 
     def apply(self, recorded: RecordedEvent) -> None:
         event = recorded.event

@@ -1,28 +1,28 @@
-"""The rows of one table a batch touches: loaded once, changed in memory, written back at once."""
+"""The rows of one table a batch touches: named first, loaded once, changed in memory, written
+back at once.
+
+A batch names the keys its events touch (`want`, or `want_via` for rows found through another
+table's rows); the runner then reads every RowSet of every projection in the batch together and
+writes back what changed together (`readmodels/projections/rowsql.py`: on PostgreSQL one
+statement each way for all of them).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
-from typing import TYPE_CHECKING, Any, cast
-
-from sqlalchemy import bindparam, insert, select, update
-
-from domain.storage.database import padded_chunks
+from collections.abc import Hashable, Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sqlalchemy import Dialect, Table
-    from sqlalchemy.ext.asyncio import AsyncConnection
-    from sqlalchemy.sql import ClauseElement
-    from sqlalchemy.sql.compiler import SQLCompiler
+    from sqlalchemy import Table
 
     from domain.ports import RecordedEvent
 
 Row = dict[str, Any]
 
 PLAIN_ROWS = "ordergraph_plain_rows"
-"""A key of `Table.info`: a table marked with it (a rebuild's shadow tables) is written with
-plain tuples through `exec_driver_sql` and fixed statements, the columns' bind processing
-done here once per value, instead of SQLAlchemy's per-row parameter dictionaries."""
+"""A key of `Table.info`: a table marked with it (a rebuild's shadow tables) is written, where
+rows go by executemany (SQLite), with plain tuples and a fixed statement, the columns' bind
+processing done once per value, instead of SQLAlchemy's per-row parameter dictionaries."""
 
 
 def placed_before(events: Iterable[RecordedEvent]) -> list[str]:
@@ -33,71 +33,6 @@ def placed_before(events: Iterable[RecordedEvent]) -> list[str]:
     return [e.stream_id for e in events if e.stream_id not in born]
 
 
-class _PlainStatement:
-    """One compiled statement and, per positional parameter, the row key and bind processor."""
-
-    def __init__(
-        self, statement: ClauseElement, dialect: Dialect, table: Table, prefix: str
-    ) -> None:
-        compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
-        self.sql = compiled.string
-        order = compiled.positiontup or []
-        self.keys = [name.removeprefix(prefix) for name in order]
-        self.processors: list[Callable[[Any], Any] | None] = [
-            table.c[key].type._cached_bind_processor(dialect) for key in self.keys
-        ]
-
-    def tuples(self, rows: Iterable[Row]) -> list[tuple[Any, ...]]:
-        pairs = list(zip(self.keys, self.processors, strict=True))
-        return [
-            tuple(row[key] if proc is None else proc(row[key]) for key, proc in pairs)
-            for row in rows
-        ]
-
-
-def _plain_statements(table: Table, dialect: Dialect) -> tuple[_PlainStatement, _PlainStatement]:
-    """The table's fixed INSERT and UPDATE-by-key statements, compiled once per dialect."""
-    cache: dict[str, tuple[_PlainStatement, _PlainStatement]] = table.info.setdefault(
-        PLAIN_ROWS + ":compiled", {}
-    )
-    found = cache.get(dialect.name)
-    if found is None:
-        (key_column,) = table.primary_key.columns
-        others = [c.name for c in table.columns if c.name != key_column.name]
-        update_statement = (
-            update(table)
-            .where(key_column == bindparam("k_" + key_column.name))
-            .values({name: bindparam("k_" + name) for name in others})
-        )
-        found = (
-            _PlainStatement(insert(table), dialect, table, ""),
-            _PlainStatement(update_statement, dialect, table, "k_"),
-        )
-        cache[dialect.name] = found
-    return found
-
-
-def _plain_insert(table: Table, dialect: Dialect) -> _PlainStatement:
-    """The table's fixed INSERT, compiled once per dialect (for tables of any key)."""
-    cache: dict[str, _PlainStatement] = table.info.setdefault(PLAIN_ROWS + ":insert", {})
-    found = cache.get(dialect.name)
-    if found is None:
-        found = cache[dialect.name] = _PlainStatement(insert(table), dialect, table, "")
-    return found
-
-
-async def insert_rows(conn: AsyncConnection, table: Table, rows: list[Row]) -> None:
-    """Insert new rows with one executemany (plain tuples when the table is `PLAIN_ROWS`): for
-    a view whose events only ever add rows."""
-    if not rows:
-        return
-    if table.info.get(PLAIN_ROWS):
-        inserting = _plain_insert(table, conn.dialect)
-        await conn.exec_driver_sql(inserting.sql, inserting.tuples(rows))
-    else:
-        await conn.execute(insert(table), rows)
-
-
 class RowSet:
     """Rows of `table` keyed by its one-column primary key, for one batch."""
 
@@ -105,21 +40,27 @@ class RowSet:
         (key_column,) = table.primary_key.columns
         self.table = table
         self.key = key_column.name
+        self.wanted: list[Hashable] = []
+        """The keys to load (those that exist are loaded)."""
+        self.via: tuple[RowSet, str] | None = None
+        """Rows to load as well: those whose key is this column of another RowSet's rows."""
         self._rows: dict[Hashable, Row] = {}
         self._new: set[Hashable] = set()
         self._dirty: set[Hashable] = set()
 
-    async def load(self, conn: AsyncConnection, keys: Iterable[Hashable]) -> None:
-        """Fetch the rows with these keys that are not held yet (one query per 512 keys)."""
-        wanted = [key for key in dict.fromkeys(keys) if key not in self._rows]
-        if not wanted:
-            return
-        column = self.table.c[self.key]
-        statement = select(self.table).where(column.in_(bindparam("keys", expanding=True)))
-        for chunk in padded_chunks(wanted):
-            result = await conn.execute(statement, {"keys": chunk})
-            for row in result.mappings():
-                self._rows[row[self.key]] = dict(row)
+    def want(self, keys: Iterable[Hashable]) -> None:
+        """Load the rows with these keys, where they exist."""
+        self.wanted.extend(dict.fromkeys(key for key in keys if key not in self._rows))
+
+    def want_via(self, source: RowSet, column: str) -> None:
+        """Load too the rows whose key is `column` of the rows `source` loads (read in the same
+        statement, so both are one snapshot); `source` must be loaded before this one."""
+        self.via = (source, column)
+
+    def take(self, rows: Iterable[Row]) -> None:
+        """Rows read from the table (the runner's part)."""
+        for row in rows:
+            self._rows.setdefault(row[self.key], row)
 
     def get(self, key: Hashable) -> Row | None:
         """The row to change (it will be written back), or None when it does not exist."""
@@ -132,6 +73,10 @@ class RowSet:
         """The row to read only."""
         return self._rows.get(key)
 
+    def rows(self) -> Iterable[Row]:
+        """Every row held (loaded or added)."""
+        return self._rows.values()
+
     def add(self, row: Row) -> Row:
         """A new row (replacing any held row with the same key)."""
         key = row[self.key]
@@ -143,42 +88,31 @@ class RowSet:
         return row
 
     def changed(self) -> list[Row]:
-        """The rows the next `flush` writes: the new ones and the changed ones."""
+        """The rows to write back (a batch is written once): the new ones and the changed
+        ones."""
         rows = self._rows
         return [rows[key] for key in self._new] + [rows[key] for key in self._dirty]
 
-    async def flush(self, conn: AsyncConnection) -> None:
-        """Insert the new rows and update the changed ones, each with one executemany."""
-        if self.table.info.get(PLAIN_ROWS):
-            await self._flush_plain(conn)
-            return
-        if self._new:
-            await conn.execute(insert(self.table), [self._rows[key] for key in self._new])
-        if self._dirty:
-            others = [c.name for c in self.table.columns if c.name != self.key]
-            statement = (
-                update(self.table)
-                .where(self.table.c[self.key] == bindparam("k_" + self.key))
-                .values({name: bindparam("k_" + name) for name in others})
-            )
-            params = [
-                {"k_" + name: value for name, value in self._rows[key].items()}
-                for key in self._dirty
-            ]
-            await conn.execute(statement, params)
-        self._new.clear()
-        self._dirty.clear()
 
-    async def _flush_plain(self, conn: AsyncConnection) -> None:
-        inserting, updating = _plain_statements(self.table, conn.dialect)
-        if self._new:
-            rows = inserting.tuples(self._rows[key] for key in self._new)
-            await conn.exec_driver_sql(inserting.sql, rows)
-        if self._dirty:
-            rows = updating.tuples(self._rows[key] for key in self._dirty)
-            await conn.exec_driver_sql(updating.sql, rows)
-        self._new.clear()
-        self._dirty.clear()
+class AddedRows:
+    """Rows of `table` a batch only adds (a view whose events never change a row; any key):
+    nothing to load, and written with a plain INSERT, so a row already there is an error."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._rows: list[Row] = []
+
+    def add(self, row: Row) -> Row:
+        self._rows.append(row)
+        return row
+
+    def changed(self) -> list[Row]:
+        """The rows to write: every one added."""
+        return list(self._rows)
 
 
-__all__ = ["PLAIN_ROWS", "Row", "RowSet", "insert_rows", "placed_before"]
+Rows = RowSet | AddedRows
+"""A table's part of a batch: rows kept by key, or rows only added."""
+
+
+__all__ = ["PLAIN_ROWS", "AddedRows", "Row", "RowSet", "Rows", "placed_before"]

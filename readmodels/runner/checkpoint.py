@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +18,63 @@ if TYPE_CHECKING:
     from sqlalchemy import Table
     from sqlalchemy.ext.asyncio import AsyncConnection
 
+    from readmodels.projections.rowsql import PgStatement
+
 _KEEP: Any = object()
+
+
+@dataclass(slots=True)
+class Seen:
+    """A checkpoint as a batch read it: its position, its row version (PostgreSQL's xmin: a
+    write conditioned on it fails if anything changed the row since, a skip included) and the
+    skips recorded in the batch's range."""
+
+    position: int
+    version: str | None = None
+    skips: set[int] = field(default_factory=set)
+
+
+class CheckpointsRead:
+    """A read part (see `readmodels.projections.rowsql.read_all`): the checkpoints of `names`
+    and their skips in (`after`, `upto`], read in the same snapshot as the views' rows."""
+
+    def __init__(self, names: Sequence[str], after: int, upto: int) -> None:
+        self.names = list(names)
+        self.after = after
+        self.upto = upto
+        self.found: dict[str, Seen] = {}
+
+    def select(self, statement: PgStatement) -> str:
+        names = statement.bind(self.names, "VARCHAR(64)[]")
+        after = statement.bind(self.after, "BIGINT")
+        upto = statement.bind(self.upto, "BIGINT")
+        skips = (
+            "SELECT coalesce(jsonb_agg(k.position), '[]') FROM projection_skip k "
+            f"WHERE k.name = c.name AND k.position > {after} AND k.position <= {upto}"
+        )
+        return (
+            "SELECT jsonb_build_object('name', c.name, 'position', c.position, "
+            f"'version', c.xmin::text, 'skips', ({skips})) "
+            f"FROM projection_checkpoint c WHERE c.name = ANY({names})"
+        )
+
+    def take(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.found[row["name"]] = Seen(int(row["position"]), row["version"], set(row["skips"]))
+
+    async def read(self, conn: AsyncConnection) -> None:
+        checkpoints = select(projection_checkpoint.c.name, projection_checkpoint.c.position).where(
+            projection_checkpoint.c.name.in_(self.names)
+        )
+        for name, position in await conn.execute(checkpoints):
+            self.found[name] = Seen(int(position))
+        skips = select(projection_skip.c.name, projection_skip.c.position).where(
+            projection_skip.c.name.in_(self.names),
+            projection_skip.c.position > self.after,
+            projection_skip.c.position <= self.upto,
+        )
+        for name, position in await conn.execute(skips):
+            self.found[name].skips.add(int(position))
 
 
 def _insert_ignoring_duplicates(conn: AsyncConnection, table: Table, values: dict[str, Any]) -> Any:
@@ -39,6 +97,19 @@ async def lock_checkpoint(conn: AsyncConnection, name: str) -> tuple[int, str | 
     )
     row = (await conn.execute(statement)).one()
     return int(row.position), row.shadow_suffix
+
+
+async def claim_checkpoint(conn: AsyncConnection, name: str) -> int:
+    """`name`'s position as last committed, locked until the transaction ends; the row is
+    rewritten as it is, so that a batch that read the checkpoint before this transaction
+    commits writes nothing (see `readmodels/runner/viewsql.py`)."""
+    statement = (
+        update(projection_checkpoint)
+        .where(projection_checkpoint.c.name == name)
+        .values(position=projection_checkpoint.c.position)
+        .returning(projection_checkpoint.c.position)
+    )
+    return int((await conn.execute(statement)).scalar_one())
 
 
 async def read_checkpoint(conn: AsyncConnection, name: str) -> int:
@@ -145,7 +216,10 @@ async def read_failures(conn: AsyncConnection) -> dict[str, FailingEvent]:
 
 
 __all__ = [
+    "CheckpointsRead",
+    "Seen",
     "add_skip",
+    "claim_checkpoint",
     "clear_failure",
     "ensure_checkpoint",
     "load_skips",

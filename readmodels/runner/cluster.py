@@ -84,17 +84,20 @@ class Cluster:
         """Tell the other processes, at `conn`'s commit, what this batch changed."""
         if not self.active:
             return
+        payloads = self.batch_messages(name, position, touched)
+        await conn.execute(_NOTIFY, [{"channel": NOTIFY_CHANNEL, "payload": p} for p in payloads])
+
+    def batch_messages(self, name: str, position: int, touched: frozenset[str]) -> list[str]:
+        """The payloads that tell the other processes what a batch changed (the batch's own
+        statement sends them, see `readmodels/runner/viewsql.py`)."""
         ids = sorted(touched)
         chunks = [
             ids[i : i + IDS_PER_NOTIFICATION] for i in range(0, len(ids), IDS_PER_NOTIFICATION)
         ]
-        await conn.execute(
-            _NOTIFY,
-            [
-                self._params({"name": name, "position": position, "ids": chunk})
-                for chunk in chunks or [[]]
-            ],
-        )
+        return [
+            self._params({"name": name, "position": position, "ids": chunk})["payload"]
+            for chunk in chunks or [[]]
+        ]
 
     async def announce_skip(self, conn: AsyncConnection, name: str, position: int) -> None:
         """Tell the process that runs `name`, at `conn`'s commit, to skip `position`."""

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
+
+from readmodels.runner.projector import Share
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -11,19 +12,18 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from domain.ports import RecordedEvent
-    from readmodels.runner.projector import Applied, Projector
+    from readmodels.runner.projector import Projector
     from readmodels.runner.slot import Slot
-
-logger = logging.getLogger(__name__)
 
 
 class InWriterTransaction:
     """Keeps the projections current inside the event store's append transaction.
 
-    Each batch is applied under one SAVEPOINT: if a projection raises, the savepoint is rolled
-    back, the append commits all the same, and the runner's own task applies (or fails on) those
-    events later. A projection that is not exactly at the batch's start (behind, or moved by a
-    rebuild), failed, rebuilding or stopped is skipped here for the same reason.
+    Each batch goes to every projection exactly at the batch's start (`Slot.current_at`), in
+    two statements on PostgreSQL whatever their number (see `projector.py`). A projection that
+    is behind, moved by a rebuild or another process, failed, rebuilding or stopped, or whose
+    events raise, is left to the runner's own task. An error of the database raises: the store
+    then appends the batch without the views (or, for a fault, not at all).
     """
 
     def __init__(self, slots: Sequence[Slot], projector: Projector) -> None:
@@ -33,24 +33,14 @@ class InWriterTransaction:
     async def __call__(
         self, conn: AsyncConnection, head: int, recorded: list[RecordedEvent]
     ) -> Callable[[], None] | None:
-        slots = [slot for slot in self._slots if slot.current_at(head)]
-        if not slots:
+        shares = [Share(slot, recorded) for slot in self._slots if slot.current_at(head)]
+        if not shares:
             return None
-        done: list[tuple[Slot, Applied]] = []
-        try:
-            async with conn.begin_nested():
-                for slot in slots:
-                    applied = await self._projector.apply_in(conn, slot, recorded)
-                    if applied is not None:
-                        done.append((slot, applied))
-        except Exception:
-            logger.warning(
-                "applying positions %d-%d in the writer's transaction failed; the runner will",
-                recorded[0].position,
-                recorded[-1].position,
-                exc_info=True,
-            )
-            return None
+        await self._projector.apply(conn, shares)
+        for share in shares:
+            if share.moved_to is not None:
+                share.slot.settle_at(share.moved_to)
+        done = [(share.slot, share.applied) for share in shares if share.applied is not None]
 
         def committed() -> None:
             for slot, applied in done:

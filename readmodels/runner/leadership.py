@@ -7,6 +7,11 @@ session ends, the lock is released, and another process takes over on its next a
 every batch re-reads and locks its checkpoint inside its own transaction, so even two leaders
 for a moment would apply each event once. The lock only saves the work.
 
+A leader that stops (SIGSTOP, an event loop held by other work, a lost network) must not keep
+the lead: the leadership connection is pinged by every slot once a `lead_interval`, and
+on PostgreSQL 14 and later its `idle_session_timeout` (LEADER_IDLE_SECONDS) has the server end
+it, and free its locks, once no ping came for that long.
+
 On SQLite there is one process, and it leads everything.
 """
 
@@ -20,12 +25,18 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import text
 
+from domain.storage.faults import fault_of
+
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from domain.storage.database import Database
 
 log = logging.getLogger("ordergraph.leadership")
+
+# A leadership connection idle this long (no slot asked for a while: the process is stalled)
+# is ended by the server, freeing the projections for another process.
+LEADER_IDLE_SECONDS = 3
 
 
 def lock_key(kind: str, name: str) -> int:
@@ -111,8 +122,14 @@ class AdvisoryLocks:
                     await conn.execute(text("SELECT 1"))  # still alive: still holding
                     return True
                 taken = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
-            except Exception:
-                log.warning("lost the leadership connection; every lock is given up", exc_info=True)
+            except Exception as error:
+                fault = fault_of(error)
+                cause = "" if fault is None else f" ({fault.cause})"
+                log.warning(
+                    "lost the leadership connection%s; every lock is given up",
+                    cause,
+                    exc_info=fault is None,
+                )
                 await self._drop_connection()
                 return False
             if taken:
@@ -124,6 +141,9 @@ class AdvisoryLocks:
             self._conn = await self._db.write_engine.connect()
             # Autocommit: the locks are session-level and must not wait for a transaction end.
             await self._conn.execution_options(isolation_level="AUTOCOMMIT")
+            if self._conn.dialect.server_version_info >= (14,):  # type: ignore[operator]
+                seconds = f"{LEADER_IDLE_SECONDS}s"
+                await self._conn.execute(text(f"SET idle_session_timeout = '{seconds}'"))
         return self._conn
 
     async def _drop_connection(self) -> None:

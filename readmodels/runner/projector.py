@@ -1,24 +1,33 @@
-"""Applying one batch of the log to one projection, and announcing it once committed.
+"""Applying one batch of the log to projections, and announcing it once committed.
 
-In ONE write transaction the projector re-reads and locks the projection's checkpoint,
-applies the events the checkpoint has not covered and advances the checkpoint to the batch's
-last position: each event takes effect exactly once, crash or not, and a rebuild swapping
-tables between the read and the write cannot make it apply events twice. The transaction is
-the projector's own (a slot's task) or the event store's append (the in-writer hook). Events
-the checkpoint shows another process applied first are handed to `elsewhere` (SQLite, where no
-notification tells this process of them: runner/peers.py).
+In ONE write transaction the projector reads every projection's checkpoint (with the skips in
+the batch's range) and the rows the batch touches, applies the events in memory, and writes
+the rows and the advanced checkpoint only if the checkpoint is still as it was read
+(`viewsql.py`): each event takes effect exactly once, crash or not, and a rebuild, a skip or
+another process changing a checkpoint meanwhile makes that projection's write a no-op. On
+PostgreSQL the reads are one statement and the writes another, for all the projections the
+batch goes to. The transaction is the projector's own (a slot's task) or the event store's
+append (the in-writer hook). Events the checkpoint shows another process applied first are
+handed to `elsewhere` (SQLite, where no notification tells this process of them:
+runner/peers.py), and the rest applied.
+
+Locks come in one order everywhere, so they cannot deadlock: the views' tables (by reading or
+writing them), then checkpoint rows (the write). A rebuild's swap locks the live tables first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from readmodels.dto import Change
-from readmodels.runner.checkpoint import lock_checkpoint, save_checkpoint
+from readmodels.projections.base import EventFailed, apply_each, reads_of
+from readmodels.projections.rowsql import ReadPart, read_all
+from readmodels.runner.checkpoint import CheckpointsRead, read_checkpoint
+from readmodels.runner.viewsql import ShareWrite, write_shares
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,6 +47,25 @@ class Applied:
     events: list[RecordedEvent]
     touched: frozenset[str]
     batch: Batch | None
+
+
+@dataclass(eq=False, slots=True)
+class Share:
+    """One projection's part of a batch: events that follow one another in the log (the
+    checkpoint must be just before the first), and once applied, what came of it."""
+
+    slot: Slot
+    events: list[RecordedEvent]
+    batch: Batch = field(init=False)
+    applied: Applied | None = None
+    failed: EventFailed | None = None
+    moved_to: int | None = None
+    """The checkpoint, when it was not just before the events (a rebuild or another process
+    moved it)."""
+
+    @property
+    def after(self) -> int:
+        return self.events[0].position - 1
 
 
 class Projector:
@@ -61,42 +89,82 @@ class Projector:
         self._elsewhere = elsewhere
 
     async def commit(self, slot: Slot, events: list[RecordedEvent]) -> None:
-        """Apply `events` to `slot` in a transaction of its own, then announce them."""
+        """Apply `events` to `slot` in a transaction of its own, then announce them;
+        EventFailed when one of them raised."""
+        share = Share(slot, events)
         async with self.db.write() as conn:
-            applied = await self.apply_in(conn, slot, events)
-        if applied is not None:
-            self.committed(slot, applied)
+            await self.apply(conn, [share])
+        if share.failed is not None:
+            raise share.failed
+        if share.applied is not None:
+            self.committed(slot, share.applied)
+        elif share.moved_to is not None:
+            slot.settle_at(share.moved_to)
+        else:  # the checkpoint changed between the read and the write
+            async with self.db.read() as conn:
+                slot.settle_at(await read_checkpoint(conn, slot.name))
 
-    async def apply_in(
-        self, conn: AsyncConnection, slot: Slot, events: list[RecordedEvent]
-    ) -> Applied | None:
-        """Apply what the checkpoint (locked here) has not covered, and advance it, in `conn`'s
-        transaction; None when the checkpoint is elsewhere (a rebuild or another runner moved
-        it: the slot follows it)."""
-        checkpoint, _suffix = await lock_checkpoint(conn, slot.name)
-        if self._elsewhere is not None and checkpoint > slot.position and not slot.rebuilding:
+    async def apply(self, conn: AsyncConnection, shares: Sequence[Share]) -> None:
+        """Apply each share in `conn`'s transaction, filling in what came of it: `applied`
+        (written, to be announced once committed), `failed`, `moved_to`, or none of these
+        (its checkpoint changed meanwhile: nothing of it was written)."""
+        read = CheckpointsRead(
+            [share.slot.name for share in shares],
+            min(share.after for share in shares),
+            max(share.events[-1].position for share in shares),
+        )
+        parts: list[ReadPart] = [read]
+        for share in shares:
+            projection = share.slot.projection
+            share.batch = projection.batch(share.slot.tables)
+            share.batch.want(projection.wanted(share.events, ()))
+            parts.extend(reads_of(share.batch))
+        await read_all(conn, parts)
+        ready: list[tuple[Share, ShareWrite, Applied]] = []
+        for share in shares:
+            prepared = self._prepare(share, read)
+            if prepared is not None:
+                ready.append((share, *prepared))
+        if ready:
+            written = await write_shares(conn, [write for _, write, _ in ready])
+            for share, write, applied in ready:
+                if write.name in written:
+                    share.applied = applied
+
+    def _prepare(self, share: Share, read: CheckpointsRead) -> tuple[ShareWrite, Applied] | None:
+        """Apply the share in memory; what to write, or None (moved, or an event failed)."""
+        slot = share.slot
+        seen = read.found[slot.name]
+        if self._elsewhere is not None and share.after < seen.position and not slot.rebuilding:
             # Another process on the SQLite file applied the first of these (runner/peers.py):
             # announce them here as its notification would, then apply the rest.
-            theirs = [e for e in events if slot.position < e.position <= checkpoint]
+            theirs = [e for e in share.events if e.position <= seen.position]
             if theirs:
                 self._elsewhere(slot, theirs)
-            events = [e for e in events if e.position > checkpoint]
-            if not events:
-                return None
-        todo = [e for e in events if e.position > checkpoint]
-        if events[0].position > checkpoint + 1 or not todo:
-            slot.settle_at(checkpoint)
+            share.events = [e for e in share.events if e.position > seen.position]
+        if not share.events or seen.position != share.after:
+            share.moved_to = seen.position
             return None
-        written = None
-        wanted = slot.projection.wanted(todo, slot.skipped)
-        if wanted:
-            written = await slot.projection.apply(conn, slot.tables, wanted)
-        touched = frozenset() if written is None else written.touched
-        await save_checkpoint(conn, slot.name, todo[-1].position)
-        await self._cluster.announce_batch(conn, slot.name, todo[-1].position, touched)
-        return Applied(
-            events=todo, touched=touched, batch=None if written is None else written.batch
+        slot.skipped.update(seen.skips)
+        wanted = slot.projection.wanted(share.events, slot.skipped)
+        try:
+            apply_each(share.batch, wanted)
+        except EventFailed as error:
+            share.failed = error
+            return None
+        touched = frozenset(recorded.stream_id for recorded in wanted)
+        position = share.events[-1].position
+        write = ShareWrite(
+            name=slot.name,
+            seen=seen,
+            position=position,
+            rowsets=share.batch.rowsets(),
+            messages=self._cluster.batch_messages(slot.name, position, touched)
+            if self._cluster.active
+            else (),
         )
+        batch = share.batch if wanted else None
+        return write, Applied(events=share.events, touched=touched, batch=batch)
 
     def committed(self, slot: Slot, applied: Applied) -> None:
         """After the commit: hand the batch's rows on, move the slot, wake waiters, publish the
@@ -111,4 +179,4 @@ class Projector:
         self._on_applied(slot.name, applied.events)
 
 
-__all__ = ["Applied", "Projector"]
+__all__ = ["Applied", "Projector", "Share"]

@@ -12,8 +12,9 @@ the live projection keeps updating; WAL readers on SQLite (and MVCC readers on P
 either the old tables or the new ones, never an empty window. Index names include the table
 name, so every generation has index names of its own.
 
-The shadow tables are marked `PLAIN_ROWS`: their rows are written as plain tuples through
-executemany with fixed statements (see `readmodels.projections.rowset`).
+The shadow tables are marked `PLAIN_ROWS`: on SQLite their rows are written as plain tuples
+through executemany with fixed statements (see `readmodels.projections.rowsql`); on PostgreSQL
+a page's rows go in one statement per projection.
 """
 
 from __future__ import annotations
@@ -162,6 +163,12 @@ async def _catch_up_and_swap(log: EventLog, db: Database, job: _Job, batch_size:
     live = job.projection.define(new_metadata(), "")
     try:
         async with db.write() as conn:
+            if conn.dialect.name == "postgresql":
+                # The live tables first, then the checkpoint: the order every batch takes
+                # them in (see projector.py), so a swap and a batch cannot deadlock.
+                await conn.execute(
+                    text(f"LOCK TABLE {_names(conn, live)} IN ACCESS EXCLUSIVE MODE")
+                )
             await lock_checkpoint(conn, job.name)
             while True:
                 last, events = await read_page(log, job.position, batch_size, types)
@@ -184,6 +191,11 @@ async def drop_shadow(db: Database, projection: Projection, suffix: str) -> None
         for table in shadow.values():
             await conn.execute(DropTable(table, if_exists=True))
         await save_checkpoint(conn, projection.name, shadow_suffix=None)
+
+
+def _names(conn: AsyncConnection, tables: Tables) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return ", ".join(quote(table.name) for table in tables.values())
 
 
 async def _swap(conn: AsyncConnection, shadow: Tables, live: Tables) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from domain.storage.faults import Incident
 from readmodels.dto import (
     BatchApplied,
     Change,
@@ -28,6 +29,7 @@ from readmodels.dto import (
 from readmodels.feed import ChangeHub
 from readmodels.runner.checkpoint import (
     add_skip,
+    claim_checkpoint,
     ensure_checkpoint,
     load_skips,
     lock_checkpoint,
@@ -120,6 +122,7 @@ class ProjectionRunner:
         self._leadership = leadership or leadership_for(db)
         self._cluster = Cluster(db)
         self._progress = ProgressWatch(on_wait=self.peers.wake)
+        self.faults = Incident(logger, "projections' reads and writes")
         self._projector = Projector(
             log,
             db,
@@ -135,6 +138,7 @@ class ProjectionRunner:
                 leadership=self._leadership,
                 progress=self._progress,
                 timing=self.timing,
+                faults=self.faults,
             )
             for p in projections
         }
@@ -216,15 +220,22 @@ class ProjectionRunner:
 
     async def skip_event(self, name: str, position: int) -> None:
         """Make `name` pass over the event at `position` (an operator's fix for a poison event);
-        when `name` is stuck on that event, its type and error are recorded with the skip."""
+        when `name` is stuck on that event, its type and error are recorded with the skip.
+        ValueError when `name` has already applied `position` (checked against its checkpoint
+        in the transaction that records the skip, which no batch read before it can then
+        write past) or `position` is beyond the head of the log."""
         slot = self._slot(name)
-        if position <= slot.position:
-            raise ValueError(f"{name} has already applied position {position}")
         if position > await self.log.head_position():
             raise ValueError(f"position {position} is beyond the head of the log")
         failing = (await self.failures()).get(name)
         stuck = failing is not None and failing.position == position
         async with self.db.write() as conn:
+            applied = await claim_checkpoint(conn, name)
+            if position <= applied:
+                raise ValueError(
+                    f"{name} has already applied position {position} (it is at {applied}): "
+                    "skipping it now would change nothing but the next rebuild"
+                )
             await add_skip(
                 conn,
                 name,

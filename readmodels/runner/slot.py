@@ -2,7 +2,9 @@
 
 The task reads a batch of events after the slot's position and has the projector apply it in
 one transaction. When caught up it waits on the log's committed signal (with a slow safety
-poll). A batch that raises marks only this projection FAILED; it is retried with capped
+poll). A fault of the database (it is unreachable, full, a lock timed out) is tried again
+every FAULT_PAUSE seconds without marking anything. A batch that raises marks only this
+projection FAILED; it is retried with capped
 exponential backoff while the others keep going. When the poison event is not the batch's
 first, the good events before it are applied first. On PostgreSQL a slot whose projection
 another process leads only follows that process's checkpoint, and asks for the lead again
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from domain.storage.faults import Incident, fault_of
 from readmodels.dto import FailingEvent, ProjectionState, ProjectionStatus
 from readmodels.projections.base import EventFailed
 from readmodels.runner.checkpoint import clear_failure, read_checkpoint, save_failure
@@ -31,6 +34,9 @@ if TYPE_CHECKING:
     from readmodels.runner.progress import ProgressWatch
 
 logger = logging.getLogger(__name__)
+
+# While the database is away (a fault: see domain.storage.faults), a slot tries again this often.
+FAULT_PAUSE = 0.5
 
 
 class BatchCommitter(Protocol):
@@ -66,6 +72,8 @@ class Slot:
     leadership: Leadership
     progress: ProgressWatch
     timing: Timing
+    # The runner's: a database fault is one log line for all projections, not a traceback each.
+    faults: Incident
     tables: Tables = field(init=False)
     position: int = 0
     skipped: set[int] = field(default_factory=set)
@@ -80,6 +88,8 @@ class Slot:
     idle: bool = False
     leading: bool = False
     lead_checked_at: float = float("-inf")
+    read_at: float = float("-inf")
+    """When the task last read the log (loop time)."""
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     _failing_type: str | None = None
@@ -175,8 +185,16 @@ class Slot:
                     self.stop_before = error.position  # apply the good events before it first
                     continue
             except Exception as error:
-                await self._failed(error, None)
+                fault = fault_of(error)
+                if fault is None:
+                    await self._failed(error, None)
+                else:  # the database is away, not the projection at fault: not FAILED
+                    self.faults.failed(fault)
+                    await self._pause(FAULT_PAUSE)
+                    continue
             else:
+                if self.faults.open:
+                    self.faults.succeeded()
                 if self.failed and self.stop_before is None:
                     logger.info("projection %s recovered at %d", self.name, self.position)
                     self.failed, self.last_error = False, None
@@ -264,7 +282,18 @@ class Slot:
         log = self.projector.log
         self.idle = True
         try:
+            now = asyncio.get_running_loop().time()
+            if (
+                self.position >= log.committed.head
+                and now < self.read_at + self.timing.poll_interval
+            ):
+                # At every commit this process knows of (the writer's own transaction moved
+                # it here): wait for the next one instead of asking the database. It is asked
+                # at least once a poll_interval, for a commit no notification announced.
+                await log.committed.wait_beyond(self.position, timeout=self.timing.poll_interval)
+                return
             events = await log.read_all(self.position, limit)
+            self.read_at = now
             if not events:
                 head = log.committed.head
                 await log.committed.wait_beyond(

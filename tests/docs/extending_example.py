@@ -38,8 +38,6 @@ from readmodels.sqltypes import UtcDateTime
 from readmodels.tables import new_metadata
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from domain.ports import RecordedEvent
     from readmodels.readers.answers import Answers, ReadDatabase
 
@@ -124,17 +122,17 @@ class _GiftNoteBatch(Batch):
     def __init__(self, rows: RowSet) -> None:
         self.rows = rows
 
-    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        await self.rows.load(conn, (e.stream_id for e in events))
+    def rowsets(self) -> list[RowSet]:
+        return [self.rows]
+
+    def want(self, events: Sequence[RecordedEvent]) -> None:
+        self.rows.want(e.stream_id for e in events)
 
     def apply(self, recorded: RecordedEvent) -> None:
         event = recorded.event
         assert isinstance(event, GiftNoteAdded)
         row = self.rows.get(recorded.stream_id) or self.rows.add({"order_id": recorded.stream_id})
         row.update(note=event.note, updated_at=event.occurred_at)
-
-    async def flush(self, conn: AsyncConnection) -> None:
-        await self.rows.flush(conn)
 
 
 # --- readmodels/projections/order_views.py (nothing to do in the product) ---------------------

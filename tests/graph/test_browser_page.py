@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import httpx
@@ -27,16 +28,26 @@ def server(sqlite_url: str) -> Iterator[str]:
 async def test_the_page_and_its_files_are_served(server: str) -> None:
     async with httpx.AsyncClient(base_url=server) as http:
         page = await http.get("/")
-        script = await http.get("/static/app.js")
+        scripts = {}
+        waiting = ["app.js"]
+        while waiting:  # app.js and every module it imports, and they theirs
+            name = waiting.pop()
+            scripts[name] = await http.get(f"/static/{name}")
+            imported = re.findall(r'from "\./([\w-]+\.js)"', scripts[name].text)
+            waiting += [module for module in imported if module not in scripts]
         style = await http.get("/static/style.css")
         missing = await http.get("/static/nothing.js")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="/static/app.js" defer></script>' in page.text
-    assert script.status_code == 200
-    assert "javascript" in script.headers["content-type"]
-    assert "graphql-transport-ws" in script.text
+    assert '<script type="module" src="/static/app.js"></script>' in page.text
+    assert "<script>" not in page.text  # no inline script, no inline style: the CSP forbids them
+    assert "style=" not in page.text
+    assert {"app.js", "api.js", "live.js", "list.js", "detail.js"} <= set(scripts)
+    for name, script in scripts.items():
+        assert script.status_code == 200, name
+        assert "javascript" in script.headers["content-type"], name
+    assert "graphql-transport-ws" in scripts["live.js"].text
     assert style.status_code == 200
     assert style.headers["content-type"].startswith("text/css")
     assert missing.status_code == 404

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from graphql import get_named_type
@@ -22,7 +22,7 @@ from graph.api.schema import build_schema, graphql_schema
 from graph.app import create_app
 from graph.http.auth import TokenAuthority
 from graph.settings import Settings
-from readmodels.projections.base import EventFailed, Projection, Tables, Written
+from readmodels.projections.base import Batch, Projection, Tables
 from readmodels.projections.order_history import OrderHistoryProjection
 from readmodels.registry import default_projections
 from tests.graph.plans_world import damage
@@ -35,12 +35,7 @@ from tests.support.graph import (
     ws_init,
     ws_next,
 )
-from tests.support.readmodels import PoisonedOrderViews
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
-    from domain.ports import RecordedEvent
+from tests.support.readmodels import PoisonedBatch, PoisonedOrderViews
 
 HISTORY = "history { type version position occurredAt summary }"
 PLACE = f"""mutation($input: CreateOrderInput!) {{
@@ -149,12 +144,8 @@ class PoisonedHistory(OrderHistoryProjection):
     def __init__(self) -> None:
         self.poison: int | None = None
 
-    async def apply(
-        self, conn: AsyncConnection, tables: Tables, events: Sequence[RecordedEvent]
-    ) -> Written:
-        if self.poison is not None and any(e.position == self.poison for e in events):
-            raise EventFailed(self.poison, RuntimeError("poison"))
-        return await super().apply(conn, tables, events)
+    def batch(self, tables: Tables) -> Batch:
+        return PoisonedBatch(super().batch(tables), self)
 
 
 @asynccontextmanager

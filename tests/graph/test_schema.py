@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,8 @@ from graph.api.scalars import (
     serialize_datetime,
     serialize_decimal,
 )
-from graph.api.schema import export_sdl
+from graph.api.schema import build_schema as build_strawberry_schema
+from graph.api.schema import export_sdl, graphql_schema
 from graph.pipeline.errors import classify
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,22 +61,78 @@ def test_schema_graphql_keeps_the_contract() -> None:
     assert [c for c in dangerous if c.type is not DangerousChangeType.OPTIONAL_ARG_ADDED] == []
 
 
+def as_read(description: str | None) -> str | None:
+    """A description as CommonMark reads it: a line break inside a paragraph is a space."""
+    if description is None:
+        return None
+    paragraphs = re.split(r"\n\s*\n", description.strip())
+    return "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+
+
 def test_descriptions_and_defaults_mirror_the_contract() -> None:
+    """The contract's descriptions are ours, word for word (ours are not wrapped: GraphiQL
+    shows each line break as a hard one); where the contract has none, ours may add one."""
     contract = build_schema(CONTRACT.read_text(encoding="utf-8"))
     ours = build_schema(export_sdl())
     for name, contract_type in contract.type_map.items():
         if name.startswith("__"):
             continue
         our_type = ours.type_map[name]
-        assert our_type.description == contract_type.description, name
+        if contract_type.description is not None:
+            assert as_read(our_type.description) == as_read(contract_type.description), name
         for field_name, field in getattr(contract_type, "fields", {}).items():
             our_field = our_type.fields[field_name]  # type: ignore[attr-defined]
-            assert our_field.description == field.description, f"{name}.{field_name}"
+            if field.description is not None:
+                assert as_read(our_field.description) == as_read(field.description), (
+                    f"{name}.{field_name}"
+                )
             assert str(our_field.type) == str(field.type), f"{name}.{field_name}"
             for arg_name, arg in getattr(field, "args", {}).items():
                 our_arg = our_field.args[arg_name]
                 assert str(our_arg.type) == str(arg.type), f"{name}.{field_name}({arg_name})"
                 assert our_arg.default_value == arg.default_value, f"{field_name}({arg_name})"
+                if arg.description is not None:
+                    assert as_read(our_arg.description) == as_read(arg.description)
+
+
+def test_every_root_field_and_argument_says_what_it_is() -> None:
+    schema = graphql_schema(build_strawberry_schema())
+    roots = [schema.query_type, schema.mutation_type, schema.subscription_type]
+    undescribed = [
+        f"{root.name}.{name}{'' if arg is None else f'({arg})'}"
+        for root in roots
+        if root is not None
+        for name, field in root.fields.items()
+        for arg, described in [
+            (None, field.description),
+            *((arg_name, arg.description) for arg_name, arg in field.args.items()),
+        ]
+        if not (described or "").strip()
+    ]
+    assert undescribed == []
+
+
+def test_no_description_breaks_a_line_inside_a_paragraph() -> None:
+    """GraphiQL renders descriptions as Markdown with every line break a hard break."""
+    schema = graphql_schema(build_strawberry_schema())
+    descriptions: dict[str, str | None] = {}
+    for name, named in schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        descriptions[name] = named.description
+        fields = {**getattr(named, "fields", {})}
+        for field_name, field in fields.items():
+            descriptions[f"{name}.{field_name}"] = field.description
+            for arg_name, arg in getattr(field, "args", {}).items():
+                descriptions[f"{name}.{field_name}({arg_name})"] = arg.description
+        for value_name, value in getattr(named, "values", {}).items():
+            descriptions[f"{name}.{value_name}"] = value.description
+    wrapped = [
+        where
+        for where, text in descriptions.items()
+        if text is not None and re.search(r"[^\n]\n[^\n]", text.strip())
+    ]
+    assert wrapped == []
 
 
 @pytest.mark.parametrize(

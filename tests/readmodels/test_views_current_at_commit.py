@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from readmodels.dto import ProjectionState, ProjectionStatus
 from readmodels.projections.customer_summaries import CustomerSummariesProjection
 from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata
-from tests.support.domain import confirm, create
+from tests.support.domain import confirm, create, line
 from tests.support.readmodels import PoisonedOrderViews, running_service
 
 
@@ -53,14 +54,44 @@ async def test_a_projection_failing_in_the_writer_never_fails_the_command(
         second = await bus.dispatch(confirm(first.order_id))
         assert second.position == 2
         assert await store.head_position() == 2
-        # The savepoint rolled back both projections' work for that batch; the runner's own
-        # tasks take over: customer_summaries catches up, order_views fails on the poison.
-        waited = await runner.wait_for(["customer_summaries"], 2, 5)
-        assert not waited.stale
+        # customer_summaries went with the command; order_views is left to the runner's own
+        # task, which fails on the poison.
+        assert runner.position("customer_summaries") == 2
         await _until_failed(runner, "order_views", 5)
         assert _status(runner, "order_views").position == 1
         poisoned.poison = None
         assert not (await runner.wait_for(["order_views"], 2, 10)).stale
+
+
+async def test_a_view_the_database_refuses_in_the_writer_never_fails_the_command(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_service(database_url) as service:
+        bus, runner, store = service.bus, service.runner, service.store
+        await bus.dispatch(create())
+        async with service.db.write() as conn:  # a view row the database will not take
+            await conn.execute(
+                text(
+                    "CREATE UNIQUE INDEX ix_refuse_poison ON daily_sale_order (cancelled) "
+                    "WHERE lines LIKE '%POISON%'"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO daily_sale_order (order_id, day, lines, cancelled) "
+                    "VALUES ('x', '2000-01-01', '[[\"POISON\", 1, \"1\"]]', false)"
+                )
+            )
+        poison = await bus.dispatch(create(lines=(line("POISON", 1, "1"),), command_id="poison"))
+        # The rows went in without the views (the whole transaction was made again without
+        # them); the runner's own task then fails on the row in daily_sales only.
+        assert poison.position == await store.head_position() == 2
+        assert "without it" in caplog.text
+        await _until_failed(runner, "daily_sales", 5)
+        for name in ("order_views", "customer_summaries"):
+            assert not (await runner.wait_for([name], 2, 5)).stale
+        after = await bus.dispatch(create())
+        assert after.position == 3
 
 
 async def test_a_skip_ordered_on_one_process_reaches_the_leader_on_another(

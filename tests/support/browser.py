@@ -3,10 +3,12 @@
 Nothing here writes into the user's home or the repository. The npm packages the tests use
 (Playwright's driver, the graphql-ws and graphql-sse reference clients, the graphql-http audit,
 Apollo Client) are installed on first use into a temporary folder of this test process, with npm's
-own cache beside them, and removed when the process ends (a fresh install takes a few seconds).
-`ORDERGRAPH_NPM_DIR` names a folder to keep them in across runs instead. Node scripts, and the
-Chromium they start, run with `HOME` pointed at an empty temporary folder. Without Chromium,
-Node.js or the npm registry these tests skip, except under `CI=true`, where they fail.
+own cache beside them, and removed when the process ends (a fresh install takes a few seconds); the
+heavier set docs/clients.md runs (urql, GraphQL Code Generator, TypeScript) goes to a subfolder of
+its own (about 30 s to install). `ORDERGRAPH_NPM_DIR` names a folder to keep them in across runs
+instead. Node scripts, and the Chromium they start, run with `HOME` pointed at an empty temporary
+folder. Without Chromium, Node.js or the npm registry these tests skip, except under `CI=true`,
+where they fail.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import atexit
 import contextlib
 import fcntl
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -31,7 +34,7 @@ import httpx
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Iterator, Mapping
 
 JS_DIR = Path(__file__).parent / "js"
 NPM_PACKAGES = {
@@ -45,6 +48,22 @@ NPM_PACKAGES = {
     "graphql-http": "1.23.1",
     "@apollo/client": "4.3.8",
     "rxjs": "7.8.2",
+}
+# What docs/clients.md's blocks import and run (tests/docs/test_clients.py), in a folder of their
+# own: GraphQL Code Generator alone brings some 300 packages the browser tests do not need.
+CLIENT_PACKAGES = {
+    "@apollo/client": "4.3.8",
+    "graphql": "16.15.0",
+    "graphql-ws": "6.4.2",
+    "graphql-sse": "2.6.1",
+    "ws": "8.23.0",
+    "rxjs": "7.8.2",
+    "@urql/core": "6.0.3",
+    "@urql/exchange-graphcache": "9.0.2",
+    "@graphql-codegen/cli": "7.4.3",
+    "@graphql-codegen/typescript-operations": "6.1.9",
+    "@graphql-codegen/typed-document-node": "7.1.1",
+    "typescript": "7.0.2",
 }
 NPM_TIMEOUT_SECONDS = 300
 STEP_TIMEOUT_SECONDS = 20.0
@@ -85,10 +104,17 @@ def scratch_dir() -> Path:
     return directory
 
 
-def npm_dir() -> Path:
-    """Where NPM_PACKAGES are installed: `$ORDERGRAPH_NPM_DIR`, else the scratch folder."""
+def npm_dir(packages: Mapping[str, str] = NPM_PACKAGES) -> Path:
+    """Where `packages` are installed: `$ORDERGRAPH_NPM_DIR`, else the scratch folder (a
+    subfolder for a set other than NPM_PACKAGES)."""
     configured = os.environ.get("ORDERGRAPH_NPM_DIR")
-    return Path(configured) if configured else scratch_dir() / "npm"
+    directory = Path(configured) if configured else scratch_dir() / "npm"
+    return directory if packages is NPM_PACKAGES else directory / _set_name(packages)
+
+
+def _set_name(packages: Mapping[str, str]) -> str:
+    specs = ",".join(f"{name}@{version}" for name, version in sorted(packages.items()))
+    return "set-" + hashlib.sha256(specs.encode()).hexdigest()[:12]
 
 
 def npm_env(directory: Path) -> dict[str, str]:
@@ -106,8 +132,8 @@ def empty_home() -> Path:
     return home
 
 
-def _installed(directory: Path) -> bool:
-    for name, version in NPM_PACKAGES.items():
+def _installed(directory: Path, packages: Mapping[str, str]) -> bool:
+    for name, version in packages.items():
         manifest = directory / "node_modules" / name / "package.json"
         try:
             if json.loads(manifest.read_text(encoding="utf-8"))["version"] != version:
@@ -117,17 +143,17 @@ def _installed(directory: Path) -> bool:
     return True
 
 
-def node_modules() -> Path:
-    """The cache folder's node_modules, with NPM_PACKAGES installed (once, under a lock)."""
-    directory = npm_dir()
+def node_modules(packages: Mapping[str, str] = NPM_PACKAGES) -> Path:
+    """The cache folder's node_modules, with `packages` installed (once, under a lock)."""
+    directory = npm_dir(packages)
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not _installed(directory):
+        if not _installed(directory, packages):
             npm = shutil.which("npm")
             if npm is None:
                 unavailable("npm is not on PATH")
-            specs = [f"{name}@{version}" for name, version in NPM_PACKAGES.items()]
+            specs = [f"{name}@{version}" for name, version in packages.items()]
             try:
                 subprocess.run(
                     [npm, "install", "--no-audit", "--no-fund", "--prefix", str(directory), *specs],
@@ -244,11 +270,14 @@ class NodeScript:
 
 
 @contextlib.asynccontextmanager
-async def node_script(name: str, *args: str, **env: str) -> AsyncIterator[NodeScript]:
-    """Run tests/support/js/`name` with the installed node_modules on NODE_PATH; kill it after.
+async def node_script(
+    name: str | Path, *args: str, packages: Mapping[str, str] = NPM_PACKAGES, **env: str
+) -> AsyncIterator[NodeScript]:
+    """Run tests/support/js/`name` (or the script at the path `name`) with `packages`'
+    node_modules on NODE_PATH; kill it after.
 
     The script (and Chromium) get an empty temporary HOME unless `env` names one."""
-    modules = node_modules()
+    modules = node_modules(packages)
     process = await asyncio.create_subprocess_exec(
         node_path(),
         str(JS_DIR / name),
@@ -272,11 +301,14 @@ async def node_script(name: str, *args: str, **env: str) -> AsyncIterator[NodeSc
 
 
 __all__ = [
+    "CLIENT_PACKAGES",
+    "JS_DIR",
     "NPM_PACKAGES",
     "NodeScript",
     "chromium_path",
     "empty_home",
     "node_modules",
+    "node_path",
     "node_script",
     "npm_env",
     "ordergraph_command",

@@ -165,6 +165,14 @@ class PostgresServer:
         tools, folder = self._owned()
         self._launch(tools, folder, port=self.base_url.port)
 
+    def restart(self, mode: str = "fast") -> None:
+        """Restart a server started here (`pg_ctl restart -m mode`: "fast" ends the sessions,
+        "immediate" stops it as a crash would, recovering on start), on the same port."""
+        tools, folder = self._owned()
+        restart = [tools.pg_ctl, "-D", str(folder / "data"), "-l", str(folder / "server.log")]
+        restart += ["-m", mode, "-w", "-t", "30", "restart"]
+        _run("pg_ctl restart", tools.as_user(restart), folder)
+
     @classmethod
     def connect(cls, url: str) -> PostgresServer:
         """Use an existing server; `url` is a postgresql+asyncpg:// URL it accepts."""
@@ -223,7 +231,7 @@ class PostgresServer:
 
     def _owned(self) -> tuple[_Tools, Path]:
         if self._files is None:
-            raise ValueError("only a server started here can be halted and resumed")
+            raise ValueError("only a server started here can be halted, resumed or restarted")
         return self._files
 
     def _launch(self, tools: _Tools, folder: Path, *, port: int | None = None) -> None:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import MetaData, select
 
@@ -41,10 +41,9 @@ from readmodels.runner.runner import ProjectionRunner
 from readmodels.tables import new_metadata, projection_checkpoint
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncConnection
-
     from domain.ports import EventLog, RecordedEvent
     from readmodels.projections.base import Projection, Tables
+    from readmodels.projections.rowset import Rows
 
 T0 = datetime(2024, 3, 1, 21, 0, tzinfo=UTC)
 ADDRESS = Address(name="Ada", line1="1 Main St", city="Paris", postal_code="75001", country="FR")
@@ -261,24 +260,32 @@ class PoisonedOrderViews(OrderViewsProjection):
         self.poison = poison
 
     def batch(self, tables: Tables) -> Batch:
-        return _PoisonedBatch(super().batch(tables), self)
+        return PoisonedBatch(super().batch(tables), self)
 
 
-class _PoisonedBatch(Batch):
-    def __init__(self, inner: Batch, projection: PoisonedOrderViews) -> None:
+class Poisoned(Protocol):
+    """A projection that raises on the event at `poison` while `poison` is set."""
+
+    poison: int | None
+
+
+class PoisonedBatch(Batch):
+    """`inner`, raising on the event at `projection.poison` while it is set."""
+
+    def __init__(self, inner: Batch, projection: Poisoned) -> None:
         self.inner = inner
         self.projection = projection
 
-    async def load(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
-        await self.inner.load(conn, events)
+    def rowsets(self) -> Sequence[Rows]:
+        return self.inner.rowsets()
+
+    def want(self, events: Sequence[RecordedEvent]) -> None:
+        self.inner.want(events)
 
     def apply(self, recorded: RecordedEvent) -> None:
         if recorded.position == self.projection.poison:
             raise RuntimeError("poison")
         self.inner.apply(recorded)
-
-    async def flush(self, conn: AsyncConnection) -> None:
-        await self.inner.flush(conn)
 
     def committed(self) -> None:
         self.inner.committed()

@@ -50,7 +50,12 @@ async def main(url: str, mode: str, amount: str) -> None:
                     correlation_id=None,
                 )
                 print("holding", flush=True)
-                await asyncio.sleep(float(amount))
+                # A statement every half second: a slow transaction, not a stalled one (the
+                # server ends a session idle in a transaction for 2 s, see Database).
+                deadline = asyncio.get_running_loop().time() + float(amount)
+                while asyncio.get_running_loop().time() < deadline:
+                    await asyncio.sleep(0.5)
+                    await batch.stream_version(str(uuid.uuid4()))
     finally:
         await db.dispose()
 

@@ -11,6 +11,7 @@ from graph.api.context import Info
 from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import (
     EXPECTED_VERSION_DESCRIPTION,
+    ORDER_INPUT_DESCRIPTION,
     OrderCommandFields,
     OrderLineFields,
     OrderLineInput,
@@ -18,6 +19,11 @@ from graph.api.mutations.inputs import (
     order_line,
 )
 from graph.api.types import CommandResult
+
+ADD_ORDER_ITEM_DESCRIPTION = (
+    "Adds a line to a PLACED order; a sku already on the order adds to that line's quantity "
+    "(at the same unitPrice, else BAD_USER_INPUT)."
+)
 
 
 @coerced
@@ -37,11 +43,19 @@ class AddOrderItemFields(OrderCommandFields):
 
 async def add_order_item(
     info: Info,
-    input: Annotated[AddOrderItemFields, strawberry.argument(graphql_type=AddOrderItemInput)],
+    input: Annotated[
+        AddOrderItemFields,
+        strawberry.argument(graphql_type=AddOrderItemInput, description=ORDER_INPUT_DESCRIPTION),
+    ],
 ) -> CommandResult:
     return await dispatch(
         info, AddOrderItem(**order_envelope(info, input), item=order_line(input["item"]))
     )
 
 
-__all__ = ["AddOrderItemFields", "AddOrderItemInput", "add_order_item"]
+__all__ = [
+    "ADD_ORDER_ITEM_DESCRIPTION",
+    "AddOrderItemFields",
+    "AddOrderItemInput",
+    "add_order_item",
+]

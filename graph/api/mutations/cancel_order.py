@@ -10,8 +10,12 @@ from domain.commands import CancelOrder
 from graph.api.access import STAFF
 from graph.api.context import Info
 from graph.api.mutations.command import dispatch, order_envelope
-from graph.api.mutations.inputs import OrderCommandFields, coerced
+from graph.api.mutations.inputs import ORDER_INPUT_DESCRIPTION, OrderCommandFields, coerced
 from graph.api.types import CommandResult
+
+CANCEL_ORDER_DESCRIPTION = (
+    "Cancels a PLACED or CONFIRMED order, with the reason: it becomes CANCELLED. Staff only."
+)
 
 
 @coerced
@@ -31,11 +35,14 @@ class CancelOrderFields(OrderCommandFields):
 
 async def cancel_order(
     info: Info,
-    input: Annotated[CancelOrderFields, strawberry.argument(graphql_type=CancelOrderInput)],
+    input: Annotated[
+        CancelOrderFields,
+        strawberry.argument(graphql_type=CancelOrderInput, description=ORDER_INPUT_DESCRIPTION),
+    ],
 ) -> CommandResult:
     return await dispatch(
         info, CancelOrder(**order_envelope(info, input, STAFF), reason=input["reason"])
     )
 
 
-__all__ = ["CancelOrderFields", "CancelOrderInput", "cancel_order"]
+__all__ = ["CANCEL_ORDER_DESCRIPTION", "CancelOrderFields", "CancelOrderInput", "cancel_order"]

@@ -10,6 +10,7 @@ from domain.commands import ChangeShippingAddress
 from graph.api.context import Info
 from graph.api.mutations.command import dispatch, order_envelope
 from graph.api.mutations.inputs import (
+    ORDER_INPUT_DESCRIPTION,
     AddressFields,
     AddressInput,
     OrderCommandFields,
@@ -17,6 +18,8 @@ from graph.api.mutations.inputs import (
     coerced,
 )
 from graph.api.types import CommandResult
+
+CHANGE_SHIPPING_ADDRESS_DESCRIPTION = "Changes where a PLACED or CONFIRMED order goes."
 
 
 @coerced
@@ -37,7 +40,10 @@ class ChangeShippingAddressFields(OrderCommandFields):
 async def change_shipping_address(
     info: Info,
     input: Annotated[
-        ChangeShippingAddressFields, strawberry.argument(graphql_type=ChangeShippingAddressInput)
+        ChangeShippingAddressFields,
+        strawberry.argument(
+            graphql_type=ChangeShippingAddressInput, description=ORDER_INPUT_DESCRIPTION
+        ),
     ],
 ) -> CommandResult:
     return await dispatch(
@@ -48,4 +54,9 @@ async def change_shipping_address(
     )
 
 
-__all__ = ["ChangeShippingAddressFields", "ChangeShippingAddressInput", "change_shipping_address"]
+__all__ = [
+    "CHANGE_SHIPPING_ADDRESS_DESCRIPTION",
+    "ChangeShippingAddressFields",
+    "ChangeShippingAddressInput",
+    "change_shipping_address",
+]

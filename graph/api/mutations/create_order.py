@@ -22,6 +22,16 @@ from graph.api.mutations.inputs import (
 )
 from graph.api.types import CommandResult
 
+CREATE_ORDER_DESCRIPTION = (
+    "Places a new order (PLACED) for a customer, with 1 to 100 lines and a shipping address. "
+    "Its `position` is what a read passes as `minPosition` to see it; select `order` to get "
+    "the new order in the same round trip."
+)
+CREATE_INPUT_DESCRIPTION = (
+    "The customer, the lines and the shipping address. With `commandId` a retry is safe (it "
+    "returns the first result and places nothing twice)."
+)
+
 
 @coerced
 @strawberry.input
@@ -42,7 +52,10 @@ class CreateOrderFields(CommandFields):
 
 async def create_order(
     info: Info,
-    input: Annotated[CreateOrderFields, strawberry.argument(graphql_type=CreateOrderInput)],
+    input: Annotated[
+        CreateOrderFields,
+        strawberry.argument(graphql_type=CreateOrderInput, description=CREATE_INPUT_DESCRIPTION),
+    ],
 ) -> CommandResult:
     return await dispatch(
         info,
@@ -55,4 +68,4 @@ async def create_order(
     )
 
 
-__all__ = ["CreateOrderFields", "CreateOrderInput", "create_order"]
+__all__ = ["CREATE_ORDER_DESCRIPTION", "CreateOrderFields", "CreateOrderInput", "create_order"]

@@ -29,6 +29,11 @@ COMMAND_ID_DESCRIPTION = (
 EXPECTED_VERSION_DESCRIPTION = (
     "Optimistic concurrency: fail with CONCURRENCY_CONFLICT unless the order is at this version."
 )
+ORDER_INPUT_DESCRIPTION = (
+    "The order the command applies to, and its fields. With `commandId` a retry is safe (it "
+    "returns the first result and appends nothing); with `expectedVersion` the command fails "
+    "with CONCURRENCY_CONFLICT when the order has moved on."
+)
 
 
 @strawberry.input
@@ -114,6 +119,7 @@ def address(value: AddressFields) -> Address:
 __all__ = [
     "COMMAND_ID_DESCRIPTION",
     "EXPECTED_VERSION_DESCRIPTION",
+    "ORDER_INPUT_DESCRIPTION",
     "AddressFields",
     "AddressInput",
     "CommandFields",

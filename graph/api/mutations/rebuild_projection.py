@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.api.access import ADMIN, require
+from graph.api.arguments import ProjectionName
 from graph.api.context import Info
 from graph.api.freshness import require_projection_name
 from graph.api.types import Projection
@@ -19,7 +20,7 @@ REBUILD_PROJECTION_DESCRIPTION = (
 )
 
 
-async def rebuild_projection(info: Info, name: str) -> Projection:
+async def rebuild_projection(info: Info, name: ProjectionName) -> Projection:
     require(info, ADMIN, "rebuild projections")
     projection = require_projection_name(name)
     try:

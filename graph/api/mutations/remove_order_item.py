@@ -9,8 +9,12 @@ import strawberry
 from domain.commands import RemoveOrderItem
 from graph.api.context import Info
 from graph.api.mutations.command import dispatch, order_envelope
-from graph.api.mutations.inputs import OrderCommandFields, coerced
+from graph.api.mutations.inputs import ORDER_INPUT_DESCRIPTION, OrderCommandFields, coerced
 from graph.api.types import CommandResult
+
+REMOVE_ORDER_ITEM_DESCRIPTION = (
+    "Takes the line of one sku off a PLACED order; never its last line (INVALID_TRANSITION)."
+)
 
 
 @coerced
@@ -30,9 +34,17 @@ class RemoveOrderItemFields(OrderCommandFields):
 
 async def remove_order_item(
     info: Info,
-    input: Annotated[RemoveOrderItemFields, strawberry.argument(graphql_type=RemoveOrderItemInput)],
+    input: Annotated[
+        RemoveOrderItemFields,
+        strawberry.argument(graphql_type=RemoveOrderItemInput, description=ORDER_INPUT_DESCRIPTION),
+    ],
 ) -> CommandResult:
     return await dispatch(info, RemoveOrderItem(**order_envelope(info, input), sku=input["sku"]))
 
 
-__all__ = ["RemoveOrderItemFields", "RemoveOrderItemInput", "remove_order_item"]
+__all__ = [
+    "REMOVE_ORDER_ITEM_DESCRIPTION",
+    "RemoveOrderItemFields",
+    "RemoveOrderItemInput",
+    "remove_order_item",
+]

@@ -4,6 +4,7 @@ in whichever process runs it."""
 from __future__ import annotations
 
 from graph.api.access import ADMIN, require
+from graph.api.arguments import ProjectionName
 from graph.api.context import Info
 from graph.api.freshness import require_projection_name
 from graph.api.types import Projection
@@ -16,7 +17,7 @@ RETRY_PROJECTION_DESCRIPTION = (
 RETRY_WAIT_SECONDS = 1.0
 
 
-async def retry_projection(info: Info, name: str) -> Projection:
+async def retry_projection(info: Info, name: ProjectionName) -> Projection:
     require(info, ADMIN, "retry projections")
     projection = require_projection_name(name)
     runner = info.context.runner

@@ -10,8 +10,12 @@ from domain.commands import ShipOrder
 from graph.api.access import STAFF
 from graph.api.context import Info
 from graph.api.mutations.command import dispatch, order_envelope
-from graph.api.mutations.inputs import OrderCommandFields, coerced
+from graph.api.mutations.inputs import ORDER_INPUT_DESCRIPTION, OrderCommandFields, coerced
 from graph.api.types import CommandResult
+
+SHIP_ORDER_DESCRIPTION = (
+    "Ships a CONFIRMED order with its carrier's tracking number: it becomes SHIPPED. Staff only."
+)
 
 
 @coerced
@@ -31,7 +35,10 @@ class ShipOrderFields(OrderCommandFields):
 
 async def ship_order(
     info: Info,
-    input: Annotated[ShipOrderFields, strawberry.argument(graphql_type=ShipOrderInput)],
+    input: Annotated[
+        ShipOrderFields,
+        strawberry.argument(graphql_type=ShipOrderInput, description=ORDER_INPUT_DESCRIPTION),
+    ],
 ) -> CommandResult:
     return await dispatch(
         info,
@@ -39,4 +46,4 @@ async def ship_order(
     )
 
 
-__all__ = ["ShipOrderFields", "ShipOrderInput", "ship_order"]
+__all__ = ["SHIP_ORDER_DESCRIPTION", "ShipOrderFields", "ShipOrderInput", "ship_order"]

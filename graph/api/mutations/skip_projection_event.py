@@ -4,8 +4,13 @@ rebuilds and by whichever process runs the projection."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
+
 from domain.errors import ValidationFailed
 from graph.api.access import ADMIN, require
+from graph.api.arguments import ProjectionName
 from graph.api.context import Info
 from graph.api.freshness import require_projection_name
 from graph.api.mutations.retry_projection import current
@@ -17,11 +22,18 @@ SKIP_PROJECTION_EVENT_DESCRIPTION = (
     "failingEvent), or the one at `position`. Recorded in skippedEvents; the views will never "
     "reflect that event. Answers once the projection moved past it, or after a few seconds."
 )
+SKIPPED_POSITION_DESCRIPTION = (
+    "The event to pass over; by default the one the projection is stuck on (its failingEvent)."
+)
 SKIP_WAIT_SECONDS = 5.0
 
 
 async def skip_projection_event(
-    info: Info, name: str, position: Position | None = None
+    info: Info,
+    name: ProjectionName,
+    position: Annotated[
+        Position | None, strawberry.argument(description=SKIPPED_POSITION_DESCRIPTION)
+    ] = None,
 ) -> Projection:
     require(info, ADMIN, "skip events")
     projection = require_projection_name(name)
