@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -217,3 +218,55 @@ async def test_websocket_operations_with_hostile_input_get_coded_errors(sqlite_u
             )
             codes = {error["extensions"]["code"] for error in errors}
             assert codes <= CLIENT_ERRORS, (payload["query"][:60], message)
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "field"),
+    [
+        (
+            "query($n: Int) { orders(first: $n) { totalCount } }",
+            {"n": 1.0},
+            "n",
+        ),
+        (
+            "mutation($input: CreateOrderInput!) { createOrder(input: $input) { version } }",
+            {
+                "input": {
+                    "customerId": "c",
+                    "items": [{"sku": "A", "quantity": 1000.0, "unitPrice": "1.00"}],
+                    "shippingAddress": {
+                        "name": "n",
+                        "line1": "l",
+                        "city": "c",
+                        "postalCode": "p",
+                        "country": "GB",
+                    },
+                }
+            },
+            "items[0].quantity",
+        ),
+    ],
+)
+async def test_an_integral_float_is_never_an_int(
+    sqlite_url: str, query: str, variables: dict[str, Any], field: str
+) -> None:
+    async with app_client(sqlite_url) as client:
+        response = await client.http.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200
+        (error,) = response.json()["errors"]
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+        assert await client.head() == 0  # nothing was appended
+
+
+async def test_a_persisted_query_with_a_lone_surrogate_is_a_coded_refusal(
+    sqlite_url: str,
+) -> None:
+    query = '{ order(id: "\ud800") { id } }'
+    digest = hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
+    body = json.dumps(
+        {"query": query, "extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+    )
+    async with app_client(sqlite_url) as client:
+        status, text = await _post_raw(client, body)
+    assert status < 500, text
+    assert all(e["extensions"]["code"] in CLIENT_ERRORS for e in json.loads(text)["errors"])
