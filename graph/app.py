@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from graph.api.context import Services
 from graph.api.schema import build_schema, export_sdl, graphql_schema
+from graph.api.session import MIN_POSITION_HEADER, POSITION_HEADER
 from graph.bootstrap import Container, bootstrap
 from graph.http.auth import TokenAuthority
 from graph.http.edge import Edge
@@ -218,8 +219,13 @@ def create_app(
         cors: dict[str, Any] = {
             "allow_origins": list(settings.cors_origins),
             "allow_methods": ["GET", "POST"],
-            "allow_headers": ["authorization", "content-type", "x-request-id"],
-            "expose_headers": ["x-request-id"],
+            "allow_headers": [
+                "authorization",
+                "content-type",
+                "x-request-id",
+                MIN_POSITION_HEADER.lower(),
+            ],
+            "expose_headers": ["x-request-id", POSITION_HEADER.lower()],
             "max_age": 600,
         }
         graphql = CORSMiddleware(endpoint, **cors)
