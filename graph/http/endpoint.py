@@ -235,7 +235,7 @@ class GraphQLEndpoint:
     async def _prepare(self, params: Params, extra: dict[str, str]) -> Prepared:
         """The prepared operation of the request's document, or of the persisted one it names."""
         try:
-            resolved = self.persisted.resolve(params.query, params.extensions)
+            resolved = await self.persisted.resolve(params.query, params.extensions)
         except PersistedQueryError as error:
             extra["cache-control"] = "no-store"
             raise Refused([error.error]) from None
@@ -245,7 +245,7 @@ class GraphQLEndpoint:
         name = params.operation_name
         prepared = await self.serving.prepare(text, name)
         if resolved.remember is not None:
-            self.persisted.remember(resolved.remember, text)
+            await self.persisted.remember(resolved.remember, text)
         return prepared
 
     def context(self, scope: Scope, headers: dict[bytes, bytes], services: Services) -> Context:

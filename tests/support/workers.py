@@ -3,6 +3,7 @@ processes behind one port (each worker told apart by what its /healthz says it l
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -13,7 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -83,10 +84,52 @@ def serve_workers(url: str, *, workers: int = 2, views_url: str | None = None) -
         log.close()
 
 
+class Pinned:
+    """An HTTP client on one keep-alive connection, so on one worker (`leading` tells it
+    apart); a request that had to open another connection fails the test."""
+
+    def __init__(self, base: str) -> None:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self.http = httpx.AsyncClient(base_url=base, limits=limits, timeout=20)
+        self.leading = ""
+        self._stream: object = None
+
+    async def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        response = await self.http.request(method, url, **options)
+        stream = response.extensions.get("network_stream")
+        if self._stream is None:
+            self._stream = stream
+        assert stream is self._stream, "the connection to the worker was replaced"
+        return response
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+async def pin_workers(base: str, count: int = 2) -> list[Pinned]:
+    """A pinned client on each of `count` workers (new connections until each is reached)."""
+    found: dict[str, Pinned] = {}
+    for _attempt in range(200):
+        pinned = Pinned(base)
+        pinned.leading = json.dumps(
+            sorted((await pinned.request("GET", "/healthz")).json()["leading"])
+        )
+        if pinned.leading in found:
+            await pinned.close()
+            await asyncio.sleep(0.02)
+            continue
+        found[pinned.leading] = pinned
+        if len(found) == count:
+            return list(found.values())
+    for pinned in found.values():
+        await pinned.close()
+    raise AssertionError(f"reached {len(found)} of {count} workers")
+
+
 def _led(seen: set[str]) -> bool:
     """Whether the workers seen lead every projection between them."""
     led = {name for leading in seen for name in json.loads(leading)}
     return led == set(PROJECTION_NAMES)
 
 
-__all__ = ["serve_workers"]
+__all__ = ["Pinned", "pin_workers", "serve_workers"]
