@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from domain.storage.database import Database
 from graph.http.persisted import PersistedQueries, PersistedQueryError
@@ -107,3 +109,28 @@ async def test_a_table_that_cannot_answer_costs_one_resend_never_an_error(
         await registry.unbind()  # the uses cannot be written: logged, not raised
     finally:
         await unmigrated.dispose()
+
+
+async def test_a_hash_served_from_memory_costs_no_round_trip(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        if "persisted_query" in args[2]:
+            statements.append(args[2])
+
+    try:
+        await migrate(db)
+        event.listen(db.read_engine.sync_engine, "before_cursor_execute", count)
+        first, second = PersistedQueries(capacity=10), PersistedQueries(capacity=10)
+        first.bind(PersistedDocuments(db))
+        second.bind(PersistedDocuments(db))
+        await first.remember(DIGEST, QUERY)
+        for _ in range(3):
+            assert (await first.resolve(None, BY_HASH)).query == QUERY
+        assert statements == []  # the process that registered it never asks the table
+        for _ in range(3):
+            assert (await second.resolve(None, BY_HASH)).query == QUERY
+        assert len(statements) == 1  # the other asks once, then answers from memory
+    finally:
+        await db.dispose()
