@@ -19,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from graph.api.context import Services
 from graph.api.schema import build_schema, export_sdl, graphql_schema
+from graph.api.session import MIN_POSITION_HEADER, POSITION_HEADER
 from graph.bootstrap import Container, bootstrap
 from graph.http.auth import TokenAuthority
 from graph.http.edge import Edge
@@ -42,6 +43,7 @@ from graph.ops.preflight import (
 )
 from graph.ops.startup import OneLineStartupErrors
 from graph.ops.status import ServingMark
+from graph.pipeline.persisted_documents import PersistedDocuments
 from graph.pipeline.plans import PlanStats
 from graph.pipeline.prepare import Preparer
 from graph.pipeline.run import Runner
@@ -148,9 +150,10 @@ def create_app(
     runner = Runner(schema, production=settings.production)
     metrics = Metrics(plans=plan_stats, prepared=preparer.cache)
     authority = None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
+    persisted = PersistedQueries(settings.persisted_queries)
     endpoint = GraphQLEndpoint(
         Serving(preparer, runner, runtime.services, authority),
-        persisted=PersistedQueries(settings.persisted_queries),
+        persisted=persisted,
         graphiql=GraphiqlPage(settings) if settings.graphiql and not settings.production else None,
         shared=live_delivery(runner, metrics, runtime.hub, runtime.followers),
         settings=settings,
@@ -172,6 +175,7 @@ def create_app(
             raise
         runtime.set(container, metrics.observe_wait)
         metrics.bind(container.store, container.runner)
+        persisted.bind(PersistedDocuments(container.db))
         # Tells `ordergraph status` that a server runs the projections (SQLite).
         serving = ServingMark(settings.database_url).__enter__()
         log.info("ordergraph started on %s", container.db.dialect)
@@ -184,6 +188,7 @@ def create_app(
             metrics.unbind()
             preparer.close()
             try:
+                await persisted.unbind()
                 await container.stop()
             finally:
                 serving.__exit__(None, None, None)  # after the connections are closed
@@ -218,8 +223,13 @@ def create_app(
         cors: dict[str, Any] = {
             "allow_origins": list(settings.cors_origins),
             "allow_methods": ["GET", "POST"],
-            "allow_headers": ["authorization", "content-type", "x-request-id"],
-            "expose_headers": ["x-request-id"],
+            "allow_headers": [
+                "authorization",
+                "content-type",
+                "x-request-id",
+                MIN_POSITION_HEADER.lower(),
+            ],
+            "expose_headers": ["x-request-id", POSITION_HEADER.lower()],
             "max_age": 600,
         }
         graphql = CORSMiddleware(endpoint, **cors)

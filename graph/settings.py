@@ -66,7 +66,8 @@ class Settings:
     assets_dir: str | None = None
     # Browser apps on these origins may call the API (CORS); none by default. "*" is any origin.
     cors_origins: tuple[str, ...] = ()
-    # Apollo's automatic persisted queries: how many documents this process remembers by hash.
+    # Apollo's automatic persisted queries: how many documents the database keeps by hash (and
+    # each process in memory in front of it).
     persisted_queries: int = 1_000
     # GET /graphql/schema.graphql serves the SDL; None: everywhere but in production mode.
     schema_sdl: bool | None = None

@@ -77,6 +77,12 @@ class FreshReads:
             projections=(projection,), position=self.progress.position(projection), timeout=timeout
         )
 
+    def floor(self, projection: str) -> int | None:
+        """What a read of `projection` without a minimum position is known to reflect: what
+        the views database has applied now, when reads run there; None when they may run on
+        a replica (which proves nothing without a minimum)."""
+        return self.progress.position(projection) if self.replicas is None else None
+
     async def run(
         self,
         reader: Callable[[ReadDatabase, Any], Awaitable[R]],

@@ -67,6 +67,11 @@ class QueryBus:
         bus.incident = self.incident
         return bus
 
+    def floor(self, projection: str) -> int | None:
+        """What a read of `projection` asked now without a minimum position is known to
+        reflect (None: nothing is known, e.g. it may run on a replica)."""
+        return None if self._reads is None else self._reads.floor(projection)
+
     async def ask(self, query: Query[R], at: MinPosition | None = None) -> R:
         """The answer of the handler registered for `type(query)`, reflecting at least `at`."""
         return (await self.answer(query, at)).answer

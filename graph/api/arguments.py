@@ -16,7 +16,9 @@ from graph.api.types import OrderStatus
 
 MIN_POSITION_DESCRIPTION = (
     "Answer once the views behind this field have applied this log position (say, the "
-    "`position` a mutation returned): read-your-writes. Without it the field never waits."
+    "`position` a mutation returned): read-your-writes. A request's `OrderGraph-Min-Position` "
+    "header (or `extensions.minPosition`) does the same for every field; the larger wins. "
+    "Without either the field never waits."
 )
 TIMEOUT_MS_DESCRIPTION = (
     "How long `minPosition` may wait, in milliseconds: 0 to the server's cap (default cap "

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from graph.api.freshness import FreshnessLog
 from graph.api.identity import Principal
+from graph.api.session import Session
 from readmodels.dto import CustomerView, OrderPage
 from readmodels.queries import GetCustomers, ListOrders, ListOrdersBatch
 from readmodels.readers.order_history import GetOrderHistories, History
@@ -84,7 +85,8 @@ class Services:
 
 @dataclass(kw_only=True, slots=True)
 class Context:
-    """What a resolver may use: the shared services, the caller, and this request's facts."""
+    """What a resolver may use: the shared services, the caller, and this request's facts
+    (a WebSocket operation's are its own, its socket's caller and session minimum)."""
 
     services: Services
     correlation_id: str
@@ -92,6 +94,8 @@ class Context:
     principal: Principal | None = None
     auth_error: str | None = None
     freshness: FreshnessLog = field(default_factory=FreshnessLog)
+    # The position every read must reflect (OrderGraph-Min-Position), and what it wrote and read.
+    session: Session = field(default_factory=Session)
     _loaders: Loaders | None = None
 
     @property

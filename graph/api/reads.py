@@ -1,4 +1,6 @@
-"""The read steps every read field shares: wait for its projections when asked, then ask."""
+"""The read steps every read field shares: wait for its projections when asked (by the field's
+`minPosition` or the session's: graph/api/session.py), then ask; what each read reflects goes
+into the request's freshness report and its session position."""
 
 from __future__ import annotations
 
@@ -34,12 +36,18 @@ async def read(
     min_position: int | None,
     timeout_ms: int | None,
 ) -> R:
-    """`query`'s answer, reflecting at least `min_position` of `projection` when given (waiting
-    at most `timeoutMs`; on a replica too: `readmodels/freshness.py`), what it reflects logged."""
+    """`query`'s answer, reflecting at least the larger of `min_position` and the session's
+    minimum when either is given (waiting at most `timeoutMs`; on a replica too:
+    `readmodels/freshness.py`), what it reflects logged."""
     timeout = timeout_seconds(context.settings, timeout_ms)
-    if min_position is None:
-        return await context.query_bus.ask(query)
-    at = MinPosition(projections=(projection,), position=min_position, timeout=timeout)
+    position = context.session.at_least(min_position)
+    if position is None:
+        floor = context.query_bus.floor(projection)
+        found = await context.query_bus.ask(query)
+        if floor is not None:
+            context.session.read(floor)
+        return found
+    at = MinPosition(projections=(projection,), position=position, timeout=timeout)
     answered = await context.query_bus.answer(query, at)
     if answered.freshness is not None:
         _record(context, answered.freshness)
@@ -60,6 +68,7 @@ async def answer(
 def _record(context: Context, result: WaitResult) -> None:
     context.services.on_wait(result.stale)
     context.freshness.record(result)
+    context.session.proved(result)
 
 
 __all__ = ["answer", "read", "wait_for_projections"]

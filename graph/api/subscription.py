@@ -77,13 +77,15 @@ async def order_updated(
     """Push the order's view each time order_views changes it; race-free with afterPosition.
     An order that does not exist, or that the caller may not see, ends it with NOT_FOUND (the
     same error for both), decided once order_views has applied afterPosition (at most the
-    server's default wait): an order created at or before that position is never missing."""
+    server's default wait; the socket's session minimum too, when larger): an order created at
+    or before that position is never missing."""
     caller = principal(info)
     check_id(id, "id")
     after = given(after_position)
-    if after is not None:
+    applied = info.context.session.at_least(after)  # the socket's minimum position too
+    if applied is not None:
         await info.context.runner.wait_for(
-            (ORDER_VIEWS,), after, timeout_seconds(info.context.settings, None)
+            (ORDER_VIEWS,), applied, timeout_seconds(info.context.settings, None)
         )
     sink = live_sink(info)
     if sink is not None:  # one follower task per order offers the views: none per subscriber

@@ -305,9 +305,11 @@ class Projection:
 
 async def _command_result_order(root: CommandResult, info: Info) -> Order | None:
     """The row the command's own batch wrote when this process still holds it (no read-back),
-    else the view read once order_views has applied the command's position."""
+    else the view read once order_views has applied the command's position (or the session's
+    minimum, when it is larger)."""
     context = info.context
-    view = context.order_reads.committed(root.order_id, root.position)
+    newer = context.session.at_least(root.position) != root.position
+    view = None if newer else context.order_reads.committed(root.order_id, root.position)
     if view is None:
         query = GetOrder(order_id=root.order_id)
         view = await read(context, ORDER_VIEWS, query, root.position, None)

@@ -1,12 +1,14 @@
 """The /graphql endpoint: GraphQL over HTTP (POST and GET), GraphiQL's page, and the hand-off of
 WebSocket upgrades to graphql-transport-ws (graph/http/ws.py).
 
-An HTTP request takes one path: its parameters (params.py), a persisted query's document when
-it names one by hash (persisted.py), the caller from its bearer token, `prepare` (one cache:
-graph/pipeline/prepare.py), the operation type the method allows, `run`
+An HTTP request takes one path: its parameters (params.py), the session's minimum position
+(`OrderGraph-Min-Position` or `extensions.minPosition`: graph/api/session.py), a persisted
+query's document when it names one by hash (persisted.py), the caller from its bearer token,
+`prepare` (one cache: graph/pipeline/prepare.py), the operation type the method allows, `run`
 (graph/pipeline/run.py), and the answer's bytes, encoded once, in the media type the client
-accepts (media.py). Whatever is not a well-formed GraphQL request is answered as a coded
-GraphQL error in that media type too.
+accepts (media.py), with `OrderGraph-Position` when the request wrote or read a position.
+Whatever is not a well-formed GraphQL request is answered as a coded GraphQL error in that
+media type too.
 
 An operation the Accept header asks to stream (accept.py: a subscription, or any operation
 from a client that accepts no JSON) is answered by an HTTP stream (stream.py) in graphql-sse's
@@ -22,18 +24,21 @@ from typing import TYPE_CHECKING
 from graphql import GraphQLError, OperationType
 
 from graph.api.context import REQUEST_ID_HEADER, Context, correlation_id_from
+from graph.api.session import POSITION_HEADER
 from graph.http.accept import accepted
 from graph.http.media import GRAPHQL_RESPONSE, answer_media_type
 from graph.http.operation import StreamedOperation
 from graph.http.params import (
     BAD_REQUEST,
     METHOD_NOT_ALLOWED,
+    MIN_POSITION_HEADER,
     UNSUPPORTED_MEDIA_TYPE,
     Params,
     Problem,
     from_json_body,
     from_query_string,
     is_json,
+    session_minimum,
 )
 from graph.http.persisted import PersistedQueryError
 from graph.http.stream import HttpStream, HttpStreams
@@ -59,6 +64,7 @@ log = logging.getLogger("ordergraph.http")
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_SECONDS = "1"
 _HTML_ACCEPTS = ("text/html", "*/*")
+_POSITION_HEADER = POSITION_HEADER.lower()
 
 
 class GraphQLEndpoint:
@@ -176,6 +182,8 @@ class GraphQLEndpoint:
         context = self.context(scope, headers, services)
         extra: dict[str, str] = {}
         try:
+            minimum = headers.get(MIN_POSITION_HEADER)
+            context.session.minimum = session_minimum(minimum, params.extensions)
             prepared = await self._prepare(params, extra)
         except Refused as refusal:
             return self._refused(
@@ -210,6 +218,9 @@ class GraphQLEndpoint:
                 "WebSocket (graphql-transport-ws) on /graphql",
             )
         answer = await self.runner.run(prepared, params.variables, context)
+        position = context.session.position
+        if position is not None:
+            extra[_POSITION_HEADER] = str(position)
         return self._status_and_body(answer, media, extra)
 
     def _refused(
@@ -224,7 +235,7 @@ class GraphQLEndpoint:
     async def _prepare(self, params: Params, extra: dict[str, str]) -> Prepared:
         """The prepared operation of the request's document, or of the persisted one it names."""
         try:
-            resolved = self.persisted.resolve(params.query, params.extensions)
+            resolved = await self.persisted.resolve(params.query, params.extensions)
         except PersistedQueryError as error:
             extra["cache-control"] = "no-store"
             raise Refused([error.error]) from None
@@ -234,7 +245,7 @@ class GraphQLEndpoint:
         name = params.operation_name
         prepared = await self.serving.prepare(text, name)
         if resolved.remember is not None:
-            self.persisted.remember(resolved.remember, text)
+            await self.persisted.remember(resolved.remember, text)
         return prepared
 
     def context(self, scope: Scope, headers: dict[bytes, bytes], services: Services) -> Context:

@@ -12,8 +12,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from graph.pipeline.encoding import decode_json
+from graphql import GraphQLError
 
+from domain.errors import ValidationFailed
+from graph.api.session import (
+    MIN_POSITION_EXTENSION,
+    min_position_from_header,
+    min_position_from_json,
+)
+from graph.pipeline.encoding import decode_json
+from graph.pipeline.prepare import Refused
+
+MIN_POSITION_HEADER = b"ordergraph-min-position"
 BAD_REQUEST = "BAD_REQUEST"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -103,6 +113,21 @@ def _checked(raw: dict[str, Any]) -> Params:
     return Params(query, variables, name or None, extensions or {})
 
 
+def session_minimum(header: bytes | None, extensions: dict[str, Any]) -> int | None:
+    """The session's minimum position: `OrderGraph-Min-Position`, `extensions.minPosition`,
+    the larger when both are given (None: neither); `Refused` (BAD_USER_INPUT) when one is not
+    a non-negative integer."""
+    try:
+        minimum = None if header is None else min_position_from_header(header.decode("latin-1"))
+        extension = extensions.get(MIN_POSITION_EXTENSION)
+        if extension is not None:
+            given = min_position_from_json(extension, f"extensions.{MIN_POSITION_EXTENSION}")
+            minimum = given if minimum is None else max(minimum, given)
+    except ValidationFailed as error:
+        raise Refused([GraphQLError(error.message, original_error=error)]) from None
+    return minimum
+
+
 __all__ = [
     "BAD_REQUEST",
     "METHOD_NOT_ALLOWED",
@@ -113,4 +138,5 @@ __all__ = [
     "from_json_body",
     "from_query_string",
     "is_json",
+    "session_minimum",
 ]

@@ -27,7 +27,7 @@ from graphql import GraphQLError, GraphQLSyntaxError
 from graph.api.context import Context
 from graph.http.operation import StreamedOperation
 from graph.http.outbox import Outbox, SlowConsumer
-from graph.http.wsframes import close_reason, frame_problem
+from graph.http.wsframes import SocketMinimum, close_reason, frame_problem
 from graph.pipeline.encoding import decode_json, encode_json_text
 from graph.pipeline.prepare import Refused
 from graph.pipeline.run import Answer
@@ -74,6 +74,7 @@ class TransportWS:
         self._receive = receive
         self._send = send
         self.context: Context | None = None
+        self.minimum = SocketMinimum({})  # connection_init's minPosition
         self.operations: dict[str, asyncio.Task[None]] = {}
         self.outbox = Outbox(self._write, shared.stats, self._slow)
         self._closed = False
@@ -179,6 +180,7 @@ class TransportWS:
             log.info("WebSocket refused: %s", auth_error or "the service is not started")
             await self.close(4403, "Forbidden")
             raise Closed
+        self.minimum = SocketMinimum(params)
         state = self.scope.get("state") or {}
         self.context = Context(
             services=services,
@@ -221,6 +223,7 @@ class TransportWS:
         runner = self.serving.runner
         raw_variables = payload.get("variables")
         try:
+            context = self.minimum.context(context, payload.get("extensions") or {})
             prepared = await self.serving.prepare(payload["query"], payload.get("operationName"))
             variables = runner.variables(prepared, raw_variables)
         except Refused as refusal:

@@ -1,4 +1,5 @@
-"""What a graphql-transport-ws frame must look like, and what a close frame can carry.
+"""What a graphql-transport-ws frame must look like, what a close frame can carry, and the
+session minimum a `connection_init` payload names (`minPosition`: graph/api/session.py).
 
 A frame that is JSON but not an object (`[1, 2]`), a `subscribe` whose payload is not an
 object or whose query is not a string, an id that is not a short string: each is refused as
@@ -6,6 +7,15 @@ the protocol says (the socket closes with 4400 and the reason this module gives)
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+
+from domain.errors import ValidationFailed
+from graph.api.context import Context
+from graph.api.session import MIN_POSITION_EXTENSION, Session, min_position_from_json
+from graph.pipeline.prepare import Refused
 
 MAX_OPERATION_ID_CHARS = 128
 _MAX_CLOSE_REASON_BYTES = 123  # what fits in a close frame
@@ -44,4 +54,46 @@ def frame_problem(message: object) -> str | None:
     return None
 
 
-__all__ = ["MAX_OPERATION_ID_CHARS", "close_reason", "frame_problem"]
+class SocketMinimum:
+    """A socket's session minimum: its `connection_init` payload's `minPosition` (or why it is
+    not a position: the socket is acknowledged and each operation refused with it), raised for
+    one operation by that operation's own `extensions.minPosition`."""
+
+    __slots__ = ("_minimum", "_refused")
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self._minimum: int | None = None
+        self._refused: str | None = None
+        value = payload.get(MIN_POSITION_EXTENSION)
+        try:
+            if value is not None:
+                self._minimum = min_position_from_json(value, MIN_POSITION_EXTENSION)
+        except ValidationFailed as error:
+            self._refused = error.message
+
+    def context(self, socket: Context, extensions: dict[str, Any]) -> Context:
+        """An operation's own context (its freshness report, its session), with its socket's
+        caller; `Refused` (BAD_USER_INPUT) when its session minimum is not a position."""
+        try:
+            session = self._session(extensions)
+        except ValidationFailed as error:
+            raise Refused([GraphQLError(error.message, original_error=error)]) from None
+        return Context(
+            services=socket.services,
+            correlation_id=socket.correlation_id,
+            principal=socket.principal,
+            session=session,
+        )
+
+    def _session(self, extensions: dict[str, Any]) -> Session:
+        if self._refused is not None:
+            raise ValidationFailed(self._refused, field=MIN_POSITION_EXTENSION)
+        session = Session(self._minimum)
+        own = extensions.get(MIN_POSITION_EXTENSION)
+        if own is not None:
+            field = f"extensions.{MIN_POSITION_EXTENSION}"
+            session.minimum = session.at_least(min_position_from_json(own, field))
+        return session
+
+
+__all__ = ["MAX_OPERATION_ID_CHARS", "SocketMinimum", "close_reason", "frame_problem"]

@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine, text
 
 from domain.storage import tables as event_schema
+from graph.pipeline import persisted_documents
 from readmodels.schema import read_side_metadata
 
 if TYPE_CHECKING:
@@ -37,9 +38,10 @@ class SchemaMismatch(RuntimeError):
 
 def target_metadata() -> MetaData:
     """Every table the service owns: what the write side's storage and the read side each
-    expose, in one MetaData (Alembic compares against one)."""
+    expose, and the persisted queries' documents, in one MetaData (Alembic compares against
+    one)."""
     metadata = MetaData(naming_convention=event_schema.NAMING_CONVENTION)
-    for source in (event_schema.metadata, read_side_metadata()):
+    for source in (event_schema.metadata, read_side_metadata(), persisted_documents.metadata):
         for table in source.tables.values():
             table.to_metadata(metadata)
     return metadata

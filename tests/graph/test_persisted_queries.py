@@ -93,20 +93,21 @@ async def test_persisted_queries_can_be_turned_off(sqlite_url: str) -> None:
         assert answer["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_SUPPORTED"
 
 
-def test_the_store_keeps_the_most_recently_used_within_its_bounds() -> None:
-    store = PersistedQueries(capacity=2, max_characters=100)
+async def test_the_memory_in_front_keeps_the_most_recently_used_within_its_bounds() -> None:
+    store = PersistedQueries(capacity=2, max_characters=100)  # not bound to a database
     documents = [f"{{ a{i}: projections {{ name }} }}" for i in range(3)]
     digests = [hashlib.sha256(d.encode()).hexdigest() for d in documents]
 
-    def extensions(digest: str) -> dict[str, object]:
-        return {"persistedQuery": {"version": 1, "sha256Hash": digest}}
-
-    store.remember(digests[0], documents[0])
-    store.remember(digests[1], documents[1])
-    assert store.resolve(None, extensions(digests[0])).query == documents[0]  # used: kept
-    store.remember(digests[2], documents[2])
+    await store.remember(digests[0], documents[0])
+    await store.remember(digests[1], documents[1])
+    assert (await store.resolve(None, by_hash(digests[0]))).query == documents[0]  # used: kept
+    await store.remember(digests[2], documents[2])
     assert len(store) == 2
     with pytest.raises(PersistedQueryError):
-        store.resolve(None, extensions(digests[1]))
-    store.remember("f" * 64, "x" * 101)  # larger than the whole budget: never kept
+        await store.resolve(None, by_hash(digests[1]))
+    await store.remember("f" * 64, "x" * 101)  # larger than the whole budget: never kept
     assert len(store) == 2
+
+
+def by_hash(digest: str) -> dict[str, object]:
+    return {"persistedQuery": {"version": 1, "sha256Hash": digest}}

@@ -2,13 +2,13 @@
 
 Nothing here writes into the user's home or the repository. The npm packages the tests use
 (Playwright's driver, the graphql-ws and graphql-sse reference clients, the graphql-http audit,
-Apollo Client) are installed on first use into a temporary folder of this test process, with npm's
-own cache beside them, and removed when the process ends (a fresh install takes a few seconds); the
-heavier set docs/clients.md runs (urql, GraphQL Code Generator, TypeScript) goes to a subfolder of
-its own (about 30 s to install). `ORDERGRAPH_NPM_DIR` names a folder to keep them in across runs
-instead. Node scripts, and the Chromium they start, run with `HOME` pointed at an empty temporary
-folder. Without Chromium, Node.js or the npm registry these tests skip, except under `CI=true`,
-where they fail.
+Apollo Client, urql's core) are installed on first use into a temporary folder of this test
+process, with npm's own cache beside them, and removed when the process ends (a fresh install
+takes a few seconds); the heavier set docs/clients.md runs (urql's cache, GraphQL Code Generator,
+TypeScript) goes to a subfolder of its own (about 30 s to install). `ORDERGRAPH_NPM_DIR` names a
+folder to keep them in across runs instead. Node scripts, and the Chromium they start, run with
+`HOME` pointed at an empty temporary folder. Without Chromium, Node.js or the npm registry these
+tests skip, except under `CI=true`, where they fail.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ NPM_PACKAGES = {
     "graphql-http": "1.23.1",
     "@apollo/client": "4.3.8",
     "rxjs": "7.8.2",
+    # clients/js's urql exchange is tested with urql's core.
+    "@urql/core": "6.0.3",
 }
 # What docs/clients.md's blocks import and run (tests/docs/test_clients.py), in a folder of their
 # own: GraphQL Code Generator alone brings some 300 packages the browser tests do not need.

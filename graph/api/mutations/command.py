@@ -64,8 +64,10 @@ def order_envelope(
 
 
 async def dispatch(info: Info, command: Command) -> CommandResult:
-    """Send `command` on the CommandBus and answer with what it did on the write side."""
+    """Send `command` on the CommandBus and answer with what it did on the write side (its
+    position is the request's session position: graph/api/session.py)."""
     result = await info.context.command_bus.dispatch(command)
+    info.context.session.wrote(result.position)
     return CommandResult(
         command_id=strawberry.ID(result.command_id),
         order_id=strawberry.ID(result.order_id),
