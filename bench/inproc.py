@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from starlette.types import Message
 
 
-
 class Driver:
     """Sends POST /graphql requests straight into the app's ASGI callable."""
 
