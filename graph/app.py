@@ -47,6 +47,7 @@ from graph.pipeline.persisted_documents import PersistedDocuments
 from graph.pipeline.plans import PlanStats
 from graph.pipeline.prepare import Preparer
 from graph.pipeline.run import Runner
+from graph.pipeline.watch import OperationWatch
 from graph.settings import Settings, SettingsError, unknown_variables
 
 if TYPE_CHECKING:
@@ -147,8 +148,13 @@ def create_app(
     schema = graphql_schema(strawberry_schema)
     plan_stats = PlanStats()
     preparer = Preparer(schema, settings, plan_stats)
-    runner = Runner(schema, production=settings.production)
-    metrics = Metrics(plans=plan_stats, prepared=preparer.cache)
+    metrics = Metrics(
+        plans=plan_stats,
+        prepared=preparer.cache,
+        operation_names=settings.metrics_operation_names,
+    )
+    watch = OperationWatch(ended=[metrics.operations.ended])
+    runner = Runner(schema, production=settings.production, watch=watch)
     authority = None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
     persisted = PersistedQueries(settings.persisted_queries)
     endpoint = GraphQLEndpoint(
