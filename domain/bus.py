@@ -20,8 +20,9 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from domain.commands import Command, CommandResult, OrderCommand
 from domain.errors import DomainError, OrderNotFound
@@ -51,6 +52,16 @@ class CommandOutcome:
     command: Command
     outcome: str
     seconds: float
+
+
+class BatchWatch(Protocol):
+    """What follows commands through group commit (traces): `dispatching` wraps one dispatch
+    in its caller's task and yields a mark; `committing` wraps one batch's transaction in the
+    writer's task and is given the marks of the batch's commands."""
+
+    def dispatching(self, command: Command) -> AbstractContextManager[object]: ...
+
+    def committing(self, marks: Sequence[object]) -> AbstractContextManager[object]: ...
 
 
 class UnknownCommand(LookupError):
@@ -130,6 +141,7 @@ class UnitOfWork:
 class _Pending:
     command: Command
     future: asyncio.Future[CommandResult]
+    mark: object = None
     outcome: CommandResult | BaseException | None = field(default=None)
 
 
@@ -158,6 +170,7 @@ class CommandBus:
         self._writer: asyncio.Task[None] | None = None
         self._accepting = False
         self._observers: list[Observer] = []
+        self._watch: BatchWatch | None = None
 
     def register(
         self, command_type: type[C], handler: Callable[[C, UnitOfWork], Awaitable[CommandResult]]
@@ -171,6 +184,10 @@ class CommandBus:
         counts as "INTERNAL_SERVER_ERROR"). An observer that raises is logged, never fails the
         dispatch."""
         self._observers.append(observer)
+
+    def watch(self, watch: BatchWatch) -> None:
+        """Let `watch` follow every dispatch and every batch from now on (one at most)."""
+        self._watch = watch
 
     @property
     def running(self) -> bool:
@@ -198,8 +215,13 @@ class CommandBus:
         """Handle one command; raises its DomainError when it is refused."""
         started = time.perf_counter()
         outcome = "INTERNAL_SERVER_ERROR"
+        watch = self._watch
         try:
-            result = await self._dispatch(command)
+            if watch is None:
+                result = await self._dispatch(command)
+            else:
+                with watch.dispatching(command) as mark:
+                    result = await self._dispatch(command, mark)
         except DomainError as error:
             outcome = error.code.value
             raise
@@ -219,14 +241,14 @@ class CommandBus:
             except Exception:
                 log.exception("a command observer failed on %s", command.command_id)
 
-    async def _dispatch(self, command: Command) -> CommandResult:
+    async def _dispatch(self, command: Command, mark: object = None) -> CommandResult:
         command = command.checked()
         if type(command) not in self._handlers:
             raise UnknownCommand(f"no handler is registered for {type(command).__name__}")
         if not (self._accepting and self.running):
             raise BusNotRunning("the command bus is not running")
         future: asyncio.Future[CommandResult] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(command, future))
+        self._queue.put_nowait(_Pending(command, future, mark))
         return await future
 
     def _writer_ended(self, writer: asyncio.Task[None]) -> None:
@@ -267,7 +289,7 @@ class CommandBus:
         pauses = iter(self._fault_backoff)
         while True:
             try:
-                await self._run(batch)
+                await self._transact(batch)
             except BatchRaced:
                 continue  # another process appended first: run the batch again
             except StoreUnavailable as fault:
@@ -302,6 +324,15 @@ class CommandBus:
                 assert pending.outcome is not None
                 pending.future.set_exception(pending.outcome)
 
+    async def _transact(self, batch: list[_Pending]) -> None:
+        """One attempt at the batch's transaction, inside the watch's `committing` when one
+        follows the bus."""
+        if self._watch is None:
+            await self._run(batch)
+            return
+        with self._watch.committing([pending.mark for pending in batch]):
+            await self._run(batch)
+
     async def _run(self, batch: list[_Pending]) -> None:
         async with self._store.transaction() as append_batch:
             await append_batch.prefetch(
@@ -333,6 +364,7 @@ def _bind(middleware: Middleware, call_next: Next) -> Next:
 
 __all__ = [
     "FAULT_BACKOFF",
+    "BatchWatch",
     "BusNotRunning",
     "CommandBus",
     "CommandOutcome",

@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -31,6 +31,7 @@ from graph.http.request_log import configure_logging
 from graph.http.serving import Serving
 from graph.observe.live_metrics import live_delivery
 from graph.observe.metrics import Metrics
+from graph.observe.trace_config import tracing_from_env
 from graph.ops.listen import check_serving, uvicorn_address
 from graph.ops.migrate import SchemaMismatch
 from graph.ops.preflight import (
@@ -47,11 +48,13 @@ from graph.pipeline.persisted_documents import PersistedDocuments
 from graph.pipeline.plans import PlanStats
 from graph.pipeline.prepare import Preparer
 from graph.pipeline.run import Runner
+from graph.pipeline.watch import OperationWatch
 from graph.settings import Settings, SettingsError, unknown_variables
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from graph.observe.tracing import Tracing
     from readmodels.feed import ChangeHub
     from readmodels.projections.base import Projection
 
@@ -60,16 +63,18 @@ log = logging.getLogger("ordergraph.app")
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
-def _settings_from_env() -> Settings:
-    """The environment's settings when the app is built by `uvicorn graph.app:create_app
-    --factory`, checked before uvicorn starts the lifespan (which migrates the database and
-    takes the projections): a bad variable or database URL, a missing SQLite file or folder, a
-    port in use or a non-loopback address without a secret (read from uvicorn's own command
-    line), a database that does not answer or, when the schema is only checked, is at another
-    revision: each is one line on stderr and exit status 1. Logging is set up as `ordergraph
-    serve` does (unless the host configured it)."""
+def _from_env() -> tuple[Settings, Tracing | None]:
+    """The environment's settings and traces when the app is built by `uvicorn
+    graph.app:create_app --factory`, checked before uvicorn starts the lifespan (which migrates
+    the database and takes the projections): a bad variable (an `OTEL_TRACES_EXPORTER` no
+    package provides too) or database URL, a missing SQLite file or folder, a port in use or a
+    non-loopback address without a secret (read from uvicorn's own command line), a database
+    that does not answer or, when the schema is only checked, is at another revision: each is
+    one line on stderr and exit status 1. Logging is set up as `ordergraph serve` does (unless
+    the host configured it)."""
     try:
         settings = Settings.from_env()
+        tracing = tracing_from_env()
         for url in filter(None, (settings.database_url, settings.read_database_url)):
             check_url(url)
             check_sqlite(url, create=settings.migrate_on_start, missing_hint=MIGRATE_OFF_HINT)
@@ -88,7 +93,7 @@ def _settings_from_env() -> Settings:
             "development mode: no ORDERGRAPH_AUTH_SECRET, so no authentication (every caller "
             "is an admin); serve it on a loopback address only"
         )
-    return settings
+    return settings, tracing
 
 
 class Runtime:
@@ -137,18 +142,37 @@ def create_app(
     *,
     base_url: str | None = None,
     projections: Sequence[Projection] | None = None,
+    tracing: Tracing | Literal["env"] | None = "env",
 ) -> Starlette:
     """The service as an ASGI app; `uvicorn graph.app:create_app --factory` serves it.
     `base_url` (http://host:port), when known, is logged with GraphiQL's and the live page's
-    addresses once the service has started; `projections` replaces the service's own (tests)."""
-    settings = settings or _settings_from_env()
+    addresses once the service has started; `projections` replaces the service's own (tests);
+    `tracing` the traces: by default those the `OTEL_*` variables ask for
+    (graph/observe/trace_config.py), None for none."""
+    if settings is None:
+        settings, from_env = _from_env()
+        tracing = from_env if tracing == "env" else tracing
+    elif tracing == "env":
+        tracing = tracing_from_env()
     runtime = Runtime()
     strawberry_schema = build_schema(production=settings.production)
     schema = graphql_schema(strawberry_schema)
     plan_stats = PlanStats()
     preparer = Preparer(schema, settings, plan_stats)
-    runner = Runner(schema, production=settings.production)
-    metrics = Metrics(plans=plan_stats, prepared=preparer.cache)
+    metrics = Metrics(
+        plans=plan_stats,
+        prepared=preparer.cache,
+        operation_names=settings.metrics_operation_names,
+    )
+    if tracing is None:
+        watch = OperationWatch(ended=[metrics.operations.ended])
+    else:
+        watch = OperationWatch(
+            ended=[metrics.operations.ended, tracing.ended],
+            identified=[tracing.identified],
+            pushed=tracing.pushed,
+        )
+    runner = Runner(schema, production=settings.production, watch=watch)
     authority = None if settings.auth_secret is None else TokenAuthority(settings.auth_secret)
     persisted = PersistedQueries(settings.persisted_queries)
     endpoint = GraphQLEndpoint(
@@ -167,6 +191,8 @@ def create_app(
             on_batch=metrics.observe_batch,
             on_command=metrics.observe_command,
             on_replica_read=metrics.observe_replica_read,
+            batch_watch=tracing,
+            on_apply=None if tracing is None else tracing.applying,
         )
         try:
             await container.start()
@@ -192,6 +218,8 @@ def create_app(
                 await container.stop()
             finally:
                 serving.__exit__(None, None, None)  # after the connections are closed
+                if tracing is not None:
+                    tracing.shutdown()  # exports the spans still buffered
             log.info("ordergraph stopped")
 
     async def healthz(_request: Request) -> JSONResponse:
@@ -239,6 +267,10 @@ def create_app(
         Middleware(OneLineStartupErrors, database=where(settings.database_url)),
         *cors_layers,
     ]
+    if tracing is not None:  # the HTTP server span, around everything a request meets
+        from graph.observe.traced_requests import TracedRequests  # OpenTelemetry's: only now
+
+        layers.insert(0, Middleware(TracedRequests, tracing=tracing, direct=("/graphql",)))
     sdl_routes = []
     if settings.serves_sdl:
         sdl = export_sdl(strawberry_schema)

@@ -25,10 +25,11 @@ from readmodels.replicas import Replicas
 from readmodels.runner.runner import ProjectionRunner
 
 if TYPE_CHECKING:
-    from domain.bus import CommandBus, CommandOutcome
+    from domain.bus import BatchWatch, CommandBus, CommandOutcome
     from readmodels.dto import BatchApplied
     from readmodels.projections.base import Projection
     from readmodels.replicas import ReplicaRead
+    from readmodels.runner.projector import ApplyWatch
 
 
 log = logging.getLogger("ordergraph.app")
@@ -107,6 +108,8 @@ def bootstrap(
     on_batch: Callable[[BatchApplied], None] | None = None,
     on_command: Callable[[CommandOutcome], None] | None = None,
     on_replica_read: Callable[[ReplicaRead], None] | None = None,
+    batch_watch: BatchWatch | None = None,
+    on_apply: ApplyWatch | None = None,
 ) -> Container:
     """Wire the service from `settings` (the environment's when omitted); starts nothing.
 
@@ -114,7 +117,9 @@ def bootstrap(
     event store's; default: a `SqlEventStore` on `settings.database_url`), `build_bus` (the
     command bus built on the store), `projections` (default: the service's views). `on_batch`
     observes every batch the projections commit, `on_command` every command the bus
-    answers and `on_replica_read` every read that could go to a replica (for metrics).
+    answers and `on_replica_read` every read that could go to a replica (for metrics);
+    `batch_watch` follows every dispatch and batch, `on_apply` wraps every projection's apply
+    (for traces).
     """
     settings = settings or Settings.from_env()
     if store is None:
@@ -122,13 +127,15 @@ def bootstrap(
     db = store.db
     read_db = Database(settings.read_database_url) if settings.read_database_url else db
     chosen = default_projections() if projections is None else projections
-    runner = ProjectionRunner(store, read_db, chosen, on_batch=on_batch)
+    runner = ProjectionRunner(store, read_db, chosen, on_batch=on_batch, on_apply=on_apply)
     if read_db is db:
         # Views in the event store's database: keep them current in the writer's transaction.
         store.add_commit_hook(runner.in_writer_transaction())
     bus = build_bus(store)
     if on_command is not None:
         bus.observe(on_command)
+    if batch_watch is not None:
+        bus.watch(batch_watch)
     replica_wait = settings.replica_wait_ms / 1000
     replicas = (
         Replicas(settings.replica_urls, wait=replica_wait, observe=on_replica_read)

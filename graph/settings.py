@@ -74,6 +74,8 @@ class Settings:
     # Host names the service answers to (Starlette's TrustedHostMiddleware: "api.example.com",
     # "*.example.com"); none: any. Development mode answers only loopback names whatever this is.
     allowed_hosts: tuple[str, ...] = ()
+    # /metrics: distinct operation names counted apart; later ones share "(overflow)".
+    metrics_operation_names: int = 100
 
     @property
     def serves_sdl(self) -> bool:
@@ -139,6 +141,7 @@ class Settings:
             "ws_init_timeout_ms",
             "max_subscriptions_per_connection",
             "max_http_streams",
+            "metrics_operation_names",
         ):
             if getattr(self, name) < 1:
                 raise SettingsError(f"{name} must be at least 1")
@@ -232,6 +235,9 @@ class Settings:
                 name.strip().lower()
                 for name in text("ALLOWED_HOSTS", "").split(",")
                 if name.strip()
+            ),
+            metrics_operation_names=number(
+                "METRICS_OPERATION_NAMES", defaults.metrics_operation_names
             ),
         )
 

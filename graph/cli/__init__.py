@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from graph.cli import tools
 from graph.cli.parser import build_parser
+from graph.observe.trace_config import tracing_from_env
 from graph.ops.listen import check_serving
 from graph.ops.migrate import SchemaMismatch
 from graph.ops.preflight import StartupError, check_url, describe
@@ -77,8 +78,10 @@ def _settings(database_url: str | None) -> Settings:
 
 def _run_on_database(args: argparse.Namespace, settings: Settings) -> None:
     """The commands that use the database; a failure of the database itself is one line too."""
+    tracing = None
     if args.command == "serve":
         check_serving(settings, args.host, args.port, args.workers)
+        tracing = tracing_from_env()  # a bad OTEL_* value is refused before any migration
     try:
         _database_command(args, settings)
     except (OSError, SQLAlchemyError) as error:
@@ -88,7 +91,7 @@ def _run_on_database(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "serve":
         from graph.cli.serve import serve
 
-        serve(settings, args.host, args.port, args.workers, args.log_format)
+        serve(settings, args.host, args.port, args.workers, args.log_format, tracing)
 
 
 def _database_command(args: argparse.Namespace, settings: Settings) -> None:

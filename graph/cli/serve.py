@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.cli.maintenance import prepare_databases
 from graph.http.protocol import BoundedHttpToolsProtocol
 from graph.http.request_log import configure_logging, logging_config
 from graph.ops.preflight import MIGRATE_OFF_HINT, check_sqlite
 from graph.settings import Settings
+
+if TYPE_CHECKING:
+    from graph.observe.tracing import Tracing
 
 log = logging.getLogger("ordergraph.cli")
 
@@ -58,9 +61,16 @@ def prepare_to_serve(settings: Settings, log_format: str) -> None:
         )
 
 
-def serve(settings: Settings, host: str, port: int, workers: int, log_format: str) -> None:
-    """Serve until stopped; with `workers` > 1 each worker process builds its app from the
-    environment."""
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    log_format: str,
+    tracing: Tracing | None = None,
+) -> None:
+    """Serve until stopped, with `tracing` (the environment's traces, checked already); with
+    `workers` > 1 each worker process builds its app, and its traces, from the environment."""
     import uvicorn
 
     options = uvicorn_options(host, port, log_format, max_body_bytes=settings.max_body_bytes)
@@ -69,8 +79,10 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_format: st
     if workers == 1:
         from graph.app import create_app
 
-        uvicorn.run(create_app(settings, base_url=base_url), **options)
+        uvicorn.run(create_app(settings, base_url=base_url, tracing=tracing), **options)
         return
+    if tracing is not None:
+        tracing.shutdown()  # each worker builds its own
     log.info("GraphiQL at %s/graphql, the live page at %s/", base_url, base_url)
     os.environ["ORDERGRAPH_DATABASE_URL"] = settings.database_url
     uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)

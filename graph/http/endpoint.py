@@ -13,11 +13,14 @@ media type too.
 An operation the Accept header asks to stream (accept.py: a subscription, or any operation
 from a client that accepts no JSON) is answered by an HTTP stream (stream.py) in graphql-sse's
 format (sse.py) or a multipart one (multipart.py). A subscription from a client that accepts
-only JSON is a 400.
+only JSON is a 400. Every request but GraphiQL's page is one operation for the runner's watch
+(graph/pipeline/watch.py: the metrics, the traces), ended with its response (a streamed one:
+once answered, or its subscription established).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -44,7 +47,10 @@ from graph.http.persisted import PersistedQueryError
 from graph.http.stream import HttpStream, HttpStreams
 from graph.http.ws import TransportWS
 from graph.pipeline.encoding import encode_json_bytes
+from graph.pipeline.errors import INTERNAL_SERVER_ERROR
 from graph.pipeline.prepare import Refused
+from graph.pipeline.run import Answer
+from graph.pipeline.watch import CANCELLED, answer_outcome
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -56,7 +62,7 @@ if TYPE_CHECKING:
     from graph.http.serving import Serving
     from graph.pipeline.live import SharedExecutions
     from graph.pipeline.prepare import Prepared
-    from graph.pipeline.run import Answer
+    from graph.pipeline.watch import Operation
     from graph.settings import Settings
 
 log = logging.getLogger("ordergraph.http")
@@ -102,27 +108,45 @@ class GraphQLEndpoint:
             )
             await connection.serve()
             return
+        # One operation for the runner's watch, ended once here (None: GraphiQL's page; a
+        # streamed operation ends it itself, http/operation.py, unless stopped first).
+        watch = self.runner.watch
+        operation = watch.begin("http")
+        outcome: str | None = INTERNAL_SERVER_ERROR
         headers = _headers(scope)
         accept = headers.get(b"accept", b"").decode("latin-1")
         media = answer_media_type(accept)
         try:
-            params = await self._params(scope, receive, headers)
-            if params is None:  # GraphiQL's page
-                assert self.graphiql is not None
-                await self.graphiql.response()(scope, receive, send)
-                return
-            answered = await self._answer(scope, params, headers, media, accepted(accept))
-            if isinstance(answered, HttpStream):
-                await answered.serve(scope, receive, send)
-                return
-            status, body, extra = answered
-        except Problem as problem:
-            status = problem.status
-            body = encode_json_bytes(
-                {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
-            )
-            extra = problem.headers
-        await _respond(send, status, media, body, extra)
+            try:
+                params = await self._params(scope, receive, headers)
+                if params is None:  # GraphiQL's page
+                    outcome = None
+                    assert self.graphiql is not None
+                    await self.graphiql.response()(scope, receive, send)
+                    return
+                answered = await self._answer(
+                    scope, params, headers, media, accepted(accept), operation
+                )
+                if isinstance(answered, HttpStream):
+                    work = answered.work
+                    outcome = answer_outcome(work) if isinstance(work, Answer) else CANCELLED
+                    await answered.serve(scope, receive, send)
+                    return
+                status, body, extra, outcome = answered
+            except Problem as problem:
+                status = problem.status
+                body = encode_json_bytes(
+                    {"errors": [{"message": problem.message, "extensions": {"code": problem.code}}]}
+                )
+                extra = problem.headers
+                outcome = problem.code
+            await _respond(send, status, media, body, extra)
+        except asyncio.CancelledError:  # the request timed out (a 504), or the server stops
+            outcome = CANCELLED
+            raise
+        finally:
+            if outcome is not None:
+                watch.end(operation, outcome)
 
     # -- the request ------------------------------------------------------------------------
 
@@ -170,7 +194,8 @@ class GraphQLEndpoint:
         headers: dict[bytes, bytes],
         media: str,
         accepts: Accepted,
-    ) -> tuple[int, bytes, dict[str, str]] | HttpStream:
+        operation: Operation,
+    ) -> tuple[int, bytes, dict[str, str], str] | HttpStream:
         services = self.serving.services()
         if services is None:
             raise Problem(
@@ -189,6 +214,7 @@ class GraphQLEndpoint:
             return self._refused(
                 self.runner.refusal(refusal.errors, context), media, extra, accepts
             )
+        self.runner.watch.identify(operation, prepared)
         kind = prepared.kind
         if kind is OperationType.MUTATION and scope["method"] == "GET":
             raise Problem(
@@ -205,10 +231,11 @@ class GraphQLEndpoint:
             except Refused as refusal:
                 answer = self.runner.refusal(refusal.errors, context)
                 return self._refused(answer, media, extra, accepts)
-            operation = StreamedOperation(
-                self.runner, self.shared, prepared, variables, params.variables, context
+            operation.transport = "sse" if stream.name == "graphql-sse" else "multipart"
+            streamed = StreamedOperation(
+                self.runner, self.shared, prepared, variables, params.variables, context, operation
             )
-            return self.streams.open(stream, operation)
+            return self.streams.open(stream, streamed)
         if subscription:
             raise Problem(
                 400,
@@ -221,16 +248,16 @@ class GraphQLEndpoint:
         position = context.session.position
         if position is not None:
             extra[_POSITION_HEADER] = str(position)
-        return self._status_and_body(answer, media, extra)
+        return *self._status_and_body(answer, media, extra), answer_outcome(answer)
 
     def _refused(
         self, answer: Answer, media: str, extra: dict[str, str], accepts: Accepted
-    ) -> tuple[int, bytes, dict[str, str]] | HttpStream:
+    ) -> tuple[int, bytes, dict[str, str], str] | HttpStream:
         """A request error: in JSON, or (a client that accepts no JSON) as its stream's one
         answer."""
         if accepts.stream is not None and not accepts.json:
             return self.streams.open(accepts.stream, answer)
-        return self._status_and_body(answer, media, extra)
+        return *self._status_and_body(answer, media, extra), answer_outcome(answer)
 
     async def _prepare(self, params: Params, extra: dict[str, str]) -> Prepared:
         """The prepared operation of the request's document, or of the persisted one it names."""

@@ -21,6 +21,7 @@ from graphql import OperationType
 from graph.http.outbox import OperationSink
 from graph.pipeline.live import shareable
 from graph.pipeline.run import Answer
+from graph.pipeline.watch import OK
 
 if TYPE_CHECKING:
     from graphql.execution.values import VariableValues
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from graph.pipeline.live import SharedExecutions
     from graph.pipeline.prepare import Prepared
     from graph.pipeline.run import Runner
+    from graph.pipeline.watch import Operation
 
 Emit = Callable[[Answer], Awaitable[None]]
 
@@ -37,7 +39,9 @@ Emit = Callable[[Answer], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class StreamedOperation:
     """A prepared operation with its coerced variables (`raw_variables` as sent: they key the
-    shared execution), ready to run on a streaming transport."""
+    shared execution), ready to run on a streaming transport; `watched` is the pipeline's
+    record of it (graph/pipeline/watch.py), ended here once it is answered or its stream is
+    established, and told of each view its live sink sends."""
 
     runner: Runner
     shared: SharedExecutions
@@ -45,6 +49,7 @@ class StreamedOperation:
     variables: VariableValues
     raw_variables: dict[str, Any] | None
     context: Context
+    watched: Operation
 
     async def run(
         self, outbox: Outbox, operation_id: str, frame: tuple[str, str], emit: Emit
@@ -53,7 +58,9 @@ class StreamedOperation:
         one encoded answer (what a live sink writes through `outbox`)."""
         prepared = self.prepared
         if prepared.kind is not OperationType.SUBSCRIPTION:
-            await emit(await self.runner.execute(prepared, self.variables, self.context))
+            answer = await self.runner.execute(prepared, self.variables, self.context)
+            await emit(answer)
+            self.runner.watch.end(self.watched, answer)
             return
         if not shareable(prepared):
             await self._stream(emit)
@@ -63,6 +70,7 @@ class StreamedOperation:
             operation_id,
             lambda: self.shared.join(prepared, self.variables, self.raw_variables, self.context),
             frame,
+            self.runner.watch.pusher(self.watched),
         )
         try:
             await self._stream(emit, sink)
@@ -76,7 +84,9 @@ class StreamedOperation:
         source = await runner.subscribe(prepared, self.variables, context, root_value)
         if isinstance(source, Answer):
             await emit(source)
+            runner.watch.end(self.watched, source)
             return
+        runner.watch.end(self.watched, OK)  # established: the events that follow are pushes
         iterator = aiter(source)
         try:
             async for event in iterator:

@@ -13,6 +13,7 @@ falls `behind`, and its feed re-reads the view table from `resumed()`.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -131,6 +132,7 @@ class OperationSink(LiveSink):
         "_group",
         "_in_order",
         "_join",
+        "_on_push",
         "_operation_id",
         "_outbox",
         "_pending",
@@ -147,14 +149,16 @@ class OperationSink(LiveSink):
         operation_id: str,
         join: Callable[[], ExecutionGroup],
         frame: tuple[str, str],
+        on_push: Callable[[int, int], None] | None = None,
     ) -> None:
         self._outbox = outbox
         self._operation_id = operation_id
         self._join = join
         self._group: ExecutionGroup | None = None
         self._prefix, self._suffix = frame
+        self._on_push = on_push  # (position, when the view came in ns): a frame went out
         self._queued = 0
-        self._pending: deque[tuple[int, asyncio.Future[str]]] = deque()
+        self._pending: deque[tuple[int, asyncio.Future[str], int]] = deque()
         self._in_order = False
         self._drain_cb = lambda _done: self._drain()
         self.behind = asyncio.Event()
@@ -170,8 +174,11 @@ class OperationSink(LiveSink):
     async def send(self, view: OrderView) -> None:
         if self.completed:
             return
+        started = 0 if self._on_push is None else time.time_ns()
         payload = await self.group.payload(view)
         await self._outbox.send(self._prefix + payload + self._suffix)
+        if self._on_push is not None:
+            self._on_push(view.position, started)
 
     def in_order(self) -> None:
         self._in_order = True
@@ -180,7 +187,8 @@ class OperationSink(LiveSink):
         if self.completed or self.behind.is_set():
             return
         future = self.group.future(view)
-        self._pending.append((view.position, future))
+        started = 0 if self._on_push is None else time.time_ns()
+        self._pending.append((view.position, future, started))
         if future.done() and len(self._pending) == 1:
             self._drain()
         else:
@@ -189,7 +197,7 @@ class OperationSink(LiveSink):
     def _drain(self) -> None:
         pending = self._pending
         while pending and pending[0][1].done():
-            position, future = pending.popleft()
+            position, future, started = pending.popleft()
             if future.cancelled() or future.exception() is not None:
                 continue  # logged where it was executed; the next view supersedes it
             if position <= self._queued or self.completed:
@@ -201,6 +209,8 @@ class OperationSink(LiveSink):
                 self._outbox.stats.list_catch_ups += 1
                 return
             self._queued = position
+            if self._on_push is not None:
+                self._on_push(position, started)
 
     async def resumed(self) -> int:
         """Once the connection has written what was queued: the last position queued (the

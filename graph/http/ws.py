@@ -29,14 +29,17 @@ from graph.http.operation import StreamedOperation
 from graph.http.outbox import Outbox, SlowConsumer
 from graph.http.wsframes import SocketMinimum, close_reason, frame_problem
 from graph.pipeline.encoding import decode_json, encode_json_text
+from graph.pipeline.errors import INTERNAL_SERVER_ERROR
 from graph.pipeline.prepare import Refused
 from graph.pipeline.run import Answer
+from graph.pipeline.watch import CANCELLED
 
 if TYPE_CHECKING:
     from starlette.types import Message, Receive, Scope, Send
 
     from graph.http.serving import Serving
     from graph.pipeline.live import SharedExecutions
+    from graph.pipeline.watch import Operation
 
 log = logging.getLogger("ordergraph.ws")
 
@@ -209,44 +212,54 @@ class TransportWS:
                 {"id": operation_id, "type": "error", "payload": [error.formatted]}
             )
             return
-        task = asyncio.get_running_loop().create_task(
-            self._operation(operation_id, payload, context)
-        )
+        operation = self.serving.runner.watch.begin("ws", operation_id)
+        task = asyncio.get_running_loop().create_task(self._operation(operation, payload, context))
         self.operations[operation_id] = task
         task.add_done_callback(lambda _done: self._forget(operation_id, task))
 
     # -- one operation ----------------------------------------------------------------------
 
     async def _operation(
-        self, operation_id: str, payload: dict[str, Any], context: Context
+        self, operation: Operation, payload: dict[str, Any], context: Context
     ) -> None:
-        runner = self.serving.runner
+        """Run one operation; the pipeline's watch records it once: answered, its stream
+        established, refused, or stopped first (graph/pipeline/watch.py)."""
+        runner, operation_id = self.serving.runner, operation.id
         raw_variables = payload.get("variables")
+        outcome = INTERNAL_SERVER_ERROR
         try:
-            context = self.minimum.context(context, payload.get("extensions") or {})
-            prepared = await self.serving.prepare(payload["query"], payload.get("operationName"))
-            variables = runner.variables(prepared, raw_variables)
-        except Refused as refusal:
-            if isinstance(refusal.errors[0], GraphQLSyntaxError):
-                await self.close(4400, refusal.errors[0].message)
+            try:
+                context = self.minimum.context(context, payload.get("extensions") or {})
+                prepared = await self.serving.prepare(
+                    payload["query"], payload.get("operationName")
+                )
+                runner.watch.identify(operation, prepared)
+                variables = runner.variables(prepared, raw_variables)
+            except Refused as refusal:
+                answer = runner.refusal(refusal.errors, context)
+                runner.watch.end(operation, answer)
+                if isinstance(refusal.errors[0], GraphQLSyntaxError):
+                    await self.close(4400, refusal.errors[0].message)
+                    return
+                await self._finish(operation_id, "error", [e.formatted for e in answer.errors])
                 return
-            answer = runner.refusal(refusal.errors, context)
-            await self._finish(operation_id, "error", [e.formatted for e in answer.errors])
-            return
-        operation = StreamedOperation(
-            runner, self.shared, prepared, variables, raw_variables, context
-        )
-        prefix = '{"id":' + encode_json_text(operation_id) + ',"type":"next","payload":'
-        try:
-            await operation.run(
+            streamed = StreamedOperation(
+                runner, self.shared, prepared, variables, raw_variables, context, operation
+            )
+            prefix = '{"id":' + encode_json_text(operation_id) + ',"type":"next","payload":'
+            await streamed.run(
                 self.outbox,
                 operation_id,
                 (prefix, "}"),
                 lambda answer: self._next(operation_id, answer),
             )
             await self._finish(operation_id, "complete")
-        except SlowConsumer:
-            return
+        except (SlowConsumer, asyncio.CancelledError) as stopped:
+            outcome = CANCELLED
+            if isinstance(stopped, asyncio.CancelledError):
+                raise
+        finally:
+            runner.watch.end(operation, outcome)  # nothing when it has ended already
 
     # -- sending ----------------------------------------------------------------------------
 

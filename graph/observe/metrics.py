@@ -1,9 +1,11 @@
 """Prometheus metrics: what the service did and how far behind its views are.
 
-Counters and histograms are updated where things happen (the command bus's observer, the
-freshness wait, the runner's batch observer, the replicas' observer); gauges for positions, lag,
-state and open subscriptions are read from the running store and runner at scrape time. Each
-app has its own registry.
+Counters and histograms are updated where things happen (the pipeline's operation watch, the
+command bus's observer, the freshness wait, the runner's batch observer, the replicas'
+observer); gauges for positions, lag, state and open subscriptions are read from the running
+store and runner at scrape time. Each app has its own registry, with prometheus_client's
+process (`process_*`), platform (`python_info`) and garbage collector (`python_gc_*`)
+collectors in it. Every series is listed in docs/operations.md.
 
 The route that serves them (an admin's token needed with a signing secret) is the HTTP
 edge's: graph/http/metrics_route.py.
@@ -14,10 +16,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from graph.observe.operation_metrics import MAX_OPERATION_NAMES, OperationMetrics
 from readmodels.dto import ProjectionState
 
 if TYPE_CHECKING:
@@ -36,9 +48,18 @@ class Metrics:
     """The service's metrics, in a registry of its own."""
 
     def __init__(
-        self, plans: PlanStats | None = None, prepared: PreparedCache | None = None
+        self,
+        plans: PlanStats | None = None,
+        prepared: PreparedCache | None = None,
+        *,
+        operation_names: int = MAX_OPERATION_NAMES,
     ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        self.operations = OperationMetrics(operation_names)
+        self.registry.register(self.operations)
         self.commands = Counter(
             "ordergraph_commands",
             "Commands handled, by type and outcome (ok or the error code).",

@@ -33,6 +33,7 @@ from graph.pipeline.execution import Background, Execution, is_awaitable
 from graph.pipeline.plans import ObjectPlan, PlannedExecutionContext
 from graph.pipeline.prepare import Refused
 from graph.pipeline.variables import integral_floats
+from graph.pipeline.watch import OperationWatch
 
 if TYPE_CHECKING:
     from graphql import GraphQLSchema
@@ -69,12 +70,16 @@ class Answer:
 
 
 class Runner:
-    """Runs prepared operations on one schema."""
+    """Runs prepared operations on one schema; `watch` is told of every operation's begin,
+    identity and end (graph/pipeline/watch.py: the metrics and traces)."""
 
-    def __init__(self, schema: GraphQLSchema, *, production: bool) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, *, production: bool, watch: OperationWatch | None = None
+    ) -> None:
         self.schema = schema
         self.production = production
         self.background = Background()
+        self.watch = watch or OperationWatch()
 
     # -- variables -------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ PostgreSQL the reads are one statement and the writes another, for all the proje
 batch goes to. The transaction is the projector's own (a slot's task) or the event store's
 append (the in-writer hook). Events the checkpoint shows another process applied first are
 handed to `elsewhere` (SQLite, where no notification tells this process of them:
-runner/peers.py), and the rest applied.
+runner/peers.py), and the rest applied. `watch`, when given, wraps each `apply` with the
+projections and events it is given (the traces' span, current while the batch is applied).
 
 Locks come in one order everywhere, so they cannot deadlock: the views' tables (by reading or
 writing them), then checkpoint rows (the write). A rebuild's swap locks the live tables first.
@@ -17,8 +18,10 @@ writing them), then checkpoint rows (the write). A rebuild's swap locks the live
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from readmodels.dto import Change
 from readmodels.projections.base import EventFailed, apply_each, reads_of
@@ -27,8 +30,6 @@ from readmodels.runner.checkpoint import CheckpointsRead, read_checkpoint
 from readmodels.runner.viewsql import ShareWrite, write_shares
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
     from sqlalchemy.ext.asyncio import AsyncConnection
 
     from domain.ports import EventLog, RecordedEvent
@@ -37,6 +38,11 @@ if TYPE_CHECKING:
     from readmodels.projections.base import Batch
     from readmodels.runner.cluster import Cluster
     from readmodels.runner.slot import Slot
+
+ApplyWatch: TypeAlias = (
+    "Callable[[Mapping[str, Sequence[RecordedEvent]]], AbstractContextManager[object]]"
+)
+"""Wraps one apply: the events it offers each projection, by the projection's name."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,6 +86,7 @@ class Projector:
         changes: ChangeHub,
         on_applied: Callable[[str, list[RecordedEvent]], None],
         elsewhere: Callable[[Slot, list[RecordedEvent]], None] | None = None,
+        watch: ApplyWatch | None = None,
     ) -> None:
         self.log = log
         self.db = db
@@ -87,6 +94,7 @@ class Projector:
         self._changes = changes
         self._on_applied = on_applied
         self._elsewhere = elsewhere
+        self._watch = watch
 
     async def commit(self, slot: Slot, events: list[RecordedEvent]) -> None:
         """Apply `events` to `slot` in a transaction of its own, then announce them;
@@ -108,6 +116,13 @@ class Projector:
         """Apply each share in `conn`'s transaction, filling in what came of it: `applied`
         (written, to be announced once committed), `failed`, `moved_to`, or none of these
         (its checkpoint changed meanwhile: nothing of it was written)."""
+        if self._watch is None:
+            await self._apply(conn, shares)
+            return
+        with self._watch({share.slot.name: share.events for share in shares}):
+            await self._apply(conn, shares)
+
+    async def _apply(self, conn: AsyncConnection, shares: Sequence[Share]) -> None:
         read = CheckpointsRead(
             [share.slot.name for share in shares],
             min(share.after for share in shares),
@@ -179,4 +194,4 @@ class Projector:
         self._on_applied(slot.name, applied.events)
 
 
-__all__ = ["Applied", "Projector", "Share"]
+__all__ = ["Applied", "ApplyWatch", "Projector", "Share"]

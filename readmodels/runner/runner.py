@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from domain.ports import EventLog, RecordedEvent
     from domain.storage.database import Database
     from readmodels.projections.base import Projection
+    from readmodels.runner.projector import ApplyWatch
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class ProjectionRunner:
         leadership: Leadership | None = None,
         lead_interval: float = 1.0,
         on_batch: Callable[[BatchApplied], None] | None = None,
+        on_apply: ApplyWatch | None = None,
     ) -> None:
         self.log = log
         self.db = db
@@ -130,6 +132,7 @@ class ProjectionRunner:
             changes=self.changes,
             on_applied=BatchLog(on_batch),
             elsewhere=self.peers.follow if self.peers.active else None,
+            watch=on_apply,
         )
         self._slots = {
             p.name: Slot(

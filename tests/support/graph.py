@@ -9,7 +9,7 @@ import threading
 import time
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import uvicorn
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from websockets.asyncio.client import ClientConnection
 
+    from graph.observe.tracing import Tracing
     from readmodels.projections.base import Projection
 
 GRAPHQL_TRANSPORT_WS = Subprotocol("graphql-transport-ws")
@@ -129,13 +130,19 @@ def _free_port() -> int:
 
 @contextmanager
 def uvicorn_server(
-    url: str, *, projections: Sequence[Projection] | None = None, **overrides: Any
+    url: str,
+    *,
+    projections: Sequence[Projection] | None = None,
+    tracing: Tracing | Literal["env"] | None = "env",
+    **overrides: Any,
 ) -> Iterator[str]:
     """A real uvicorn serving the app in a background thread; yields its base URL. `overrides`
-    replace settings; `projections` the service's views (tests)."""
+    replace settings; `projections` the service's views, `tracing` its traces (by default
+    those the OTEL_* variables ask for)."""
     port = _free_port()
+    settings = replace(Settings(database_url=url), **overrides)
     config = uvicorn.Config(
-        create_app(replace(Settings(database_url=url), **overrides), projections=projections),
+        create_app(settings, projections=projections, tracing=tracing),
         host="127.0.0.1",
         port=port,
         loop="asyncio",
