@@ -69,11 +69,11 @@ def serve(settings: Settings, host: str, port: int, workers: int, log_format: st
     if workers == 1:
         from graph.app import create_app
 
-        uvicorn.run(create_app(settings, base_url=base_url), **options)
+        uvicorn.run(create_app(settings, base_url=base_url, freeze_gc=True), **options)
         return
     log.info("GraphiQL at %s/graphql, the live page at %s/", base_url, base_url)
     os.environ["ORDERGRAPH_DATABASE_URL"] = settings.database_url
-    uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
+    uvicorn.run("graph.app:create_served_app", factory=True, workers=workers, **options)
 
 
 __all__ = ["prepare_to_serve", "serve", "uvicorn_options"]
