@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from bench import workloads as w
-from bench.harness import Server, call, graphql
+from bench.harness import Server, call, client_gc_paused, graphql
 from bench.report import Row
 from bench.wsclient import Subscriber, subscribe, subscribe_many
 
@@ -89,7 +89,8 @@ def fanout_row(server: Server, token: str, subscribers: int, updates: int) -> Ro
         unit="ms",
     )
     started = time.monotonic()
-    firsts, lasts, memory = asyncio.run(_measure(server, token, subscribers, updates))
+    with client_gc_paused():
+        firsts, lasts, memory = asyncio.run(_measure(server, token, subscribers, updates))
     if len(lasts) < 2:
         row.notes.append("too few updates were measured")
         row.judge(None, False)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bench import workloads as w
 from bench.fanout import Deliveries, quantile
-from bench.harness import Server, admin_token, call, graphql
+from bench.harness import Server, admin_token, call, client_gc_paused, graphql
 from bench.report import Row
 from bench.wsclient import Subscriber, subscribe, subscribe_many
 
@@ -262,7 +262,7 @@ def live_rows(folder: Path, quick: bool) -> list[Row]:
     ]
     for name, build in plans:
         url = f"sqlite+aiosqlite:///{folder / f'live-{name}.db'}"
-        with Server(url, folder / f"live-{name}.log") as server:
+        with Server(url, folder / f"live-{name}.log") as server, client_gc_paused():
             rows.append(build(server))
     return rows
 

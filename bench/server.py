@@ -195,7 +195,7 @@ def bench_routes(app: Starlette) -> list[Route]:
 
 def build_bench_app(settings: Settings) -> BenchApp:
     """The production app of `settings`, and the bench routes outside its middleware."""
-    app = create_app(settings)
+    app = create_app(settings, freeze_gc=True)  # as `ordergraph serve` runs it
     return BenchApp(app, Router(routes=bench_routes(app)))
 
 

@@ -79,13 +79,15 @@ def serve(
     if workers == 1:
         from graph.app import create_app
 
-        uvicorn.run(create_app(settings, base_url=base_url, tracing=tracing), **options)
+        uvicorn.run(
+            create_app(settings, base_url=base_url, tracing=tracing, freeze_gc=True), **options
+        )
         return
     if tracing is not None:
         tracing.shutdown()  # each worker builds its own
     log.info("GraphiQL at %s/graphql, the live page at %s/", base_url, base_url)
     os.environ["ORDERGRAPH_DATABASE_URL"] = settings.database_url
-    uvicorn.run("graph.app:create_app", factory=True, workers=workers, **options)
+    uvicorn.run("graph.app:create_served_app", factory=True, workers=workers, **options)
 
 
 __all__ = ["prepare_to_serve", "serve", "uvicorn_options"]
