@@ -9,7 +9,7 @@ import re
 TITLE = "ordergraph"
 
 # Runs on a new, empty database as it stands; every line of it is checked against the schema
-# (tests/graph/test_graphiql_welcome.py).
+# (tests/graph/http/test_graphiql_welcome.py).
 EXAMPLE_DOCUMENT = """\
 # ordergraph: orders as events, read through views.
 # The docs (the book icon, top left) describe every

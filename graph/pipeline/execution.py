@@ -8,8 +8,8 @@ constant, and each field with a resolver is `delegated`, so the run calls its re
 that object. An object the plan gives up on, a list, a leaf at the root or a selection the
 compiler cannot plan is handed to graphql-core's `complete_value` on a `PlannedExecutionContext`
 built on first need, which shares this run's errors, so the answer (data, errors, their order,
-null propagation) is exactly graphql-core's; tests/graph/test_plans_match_graphql_core.py holds
-it on generated documents.
+null propagation) is exactly graphql-core's;
+tests/graph/pipeline/test_plans_match_graphql_core.py holds it on generated documents.
 
 No resolver coroutine is ever dropped: an async resolver is called inside its field's own
 coroutine, so a field cancelled before it starts has created nothing (graph/pipeline/fields.py);

@@ -1,5 +1,5 @@
 // Apollo Client 4 with its plain HttpLink (multipart subscriptions, Node's own fetch) against
-// /graphql, for tests/graph/test_interop_http_subscriptions.py.
+// /graphql, for tests/graph/http/test_interop_http_subscriptions.py.
 // Usage: node apollo_http_subscriptions.cjs URL ORDER_ID AFTER
 "use strict";
 

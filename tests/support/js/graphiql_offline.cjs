@@ -1,5 +1,5 @@
 // Opens GraphiQL at argv[2]/graphql with every host but 127.0.0.1 blocked (requests aborted by
-// Playwright, and other names unresolvable in Chromium), for tests/graph/test_browser_graphiql.py.
+// Playwright, and other names unresolvable in Chromium), for tests/graph/http/test_browser_graphiql.py.
 // It reports that the editor rendered, then runs a query and reports the result. With argv[3]
 // "expect-blank" it reports what the page shows once loaded, without running anything.
 "use strict";

@@ -1,7 +1,7 @@
 // GraphiQL at argv[2]/graphql: a subscription typed in and run at once, before the editor has
 // parsed it (its debounce is 100 ms), so GraphiQL's fetcher POSTs it over HTTP instead of
 // opening its WebSocket. Reports the result window's text as the views arrive and which
-// requests carried the subscription, for tests/graph/test_graphiql_subscriptions.py. Closing
+// requests carried the subscription, for tests/graph/http/test_graphiql_subscriptions.py. Closing
 // the browser ends the stream (GraphiQL's multipart fetcher has no way to abort its request).
 // Usage: node graphiql_subscription.cjs BASE ORDER_ID
 "use strict";

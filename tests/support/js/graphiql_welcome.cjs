@@ -1,4 +1,4 @@
-// Opens GraphiQL at argv[2]/graphql in a new profile, for tests/graph/test_graphiql_welcome.py:
+// Opens GraphiQL at argv[2]/graphql in a new profile, for tests/graph/http/test_graphiql_welcome.py:
 // reports the title and the editor's text, runs the first operation of the example (Ctrl-Enter
 // with the cursor in it) and reports the result, then opens the docs of the Query type and
 // reports the `order` field's description and how many line breaks the descriptions hold.

@@ -1,5 +1,5 @@
 // The graphql-sse client (createClient in its default "distinct connections" mode, Node's own
-// fetch) against /graphql, for tests/graph/test_interop_http_subscriptions.py.
+// fetch) against /graphql, for tests/graph/http/test_interop_http_subscriptions.py.
 // Usage: node graphql_sse_client.cjs URL ORDER_ID AFTER [TOKEN]
 "use strict";
 

@@ -1,5 +1,5 @@
 // The reference graphql-ws client subscribing to orderUpdated on an order it may not follow:
-// which callbacks fire, in which order (for tests/graph/test_order_updated_not_found.py).
+// which callbacks fire, in which order (for tests/graph/api/test_order_updated_not_found.py).
 "use strict";
 
 const { createClient } = require("graphql-ws");

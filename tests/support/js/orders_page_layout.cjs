@@ -1,6 +1,6 @@
 // The orders page at argv[2] in headless Chromium at 1400x900: places an order through the
 // form, then reports what a person sees: invalid-looking inputs, whether the table is cut,
-// and the rows' "Placed" times in order. For tests/graph/test_live_page_layout.py.
+// and the rows' "Placed" times in order. For tests/graph/http/test_live_page_layout.py.
 "use strict";
 
 const { emit, launchChromium, run } = require("./harness.cjs");

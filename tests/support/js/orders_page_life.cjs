@@ -1,5 +1,5 @@
 // The orders page at argv[2] in headless Chromium, argv[3] pixels wide, for
-// tests/graph/test_live_page_life.py: an order's whole life through the UI (place, its detail
+// tests/graph/http/test_live_page_life.py: an order's whole life through the UI (place, its detail
 // with its history, confirm, ship with a tracking number; another one cancelled with a reason),
 // paging forwards and back, and the status filter staying live. After each view it reports
 // what is wider than the viewport and every time's text. With $SCREENSHOT_DIR set it saves a

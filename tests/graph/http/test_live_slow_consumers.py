@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from graph.http import outbox, ws
-from tests.graph.test_live_sharing import metric
+from tests.graph.pipeline.test_live_sharing import metric
 from tests.support.graph import (
     CREATE_ORDER,
     GRAPHQL_TRANSPORT_WS,

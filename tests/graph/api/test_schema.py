@@ -28,7 +28,7 @@ from graph.api.schema import build_schema as build_strawberry_schema
 from graph.api.schema import export_sdl, graphql_schema
 from graph.pipeline.errors import classify
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CONTRACT = REPO / "docs" / "contract" / "contract.graphql"
 SHARED = REPO.parent / "shared"
 SCHEMA_FILE = REPO / "schema.graphql"

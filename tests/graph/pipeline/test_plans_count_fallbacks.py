@@ -14,7 +14,7 @@ import pytest
 from graph.pipeline.encoding import encode_json_bytes, encode_json_text
 from graph.pipeline.plans import FallbackReason, PlanStats, UnplannedReason
 from graph.pipeline.prepare import Preparer
-from tests.graph.plans_world import ORDER_FIELDS, World, running_world
+from tests.graph.pipeline.plans_world import ORDER_FIELDS, World, running_world
 
 if TYPE_CHECKING:
     from pathlib import Path

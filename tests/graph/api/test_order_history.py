@@ -25,7 +25,7 @@ from graph.settings import Settings
 from readmodels.projections.base import Batch, Projection, Tables
 from readmodels.projections.order_history import OrderHistoryProjection
 from readmodels.registry import default_projections
-from tests.graph.plans_world import damage
+from tests.graph.pipeline.plans_world import damage
 from tests.support.graph import (
     GRAPHQL_TRANSPORT_WS,
     Client,

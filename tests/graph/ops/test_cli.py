@@ -27,7 +27,7 @@ from graph.settings import Settings
 from readmodels.registry import PROJECTION_NAMES
 from tests.support.graph import app_client
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_export_schema_prints_or_writes_the_sdl(

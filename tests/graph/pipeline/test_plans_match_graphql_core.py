@@ -11,7 +11,7 @@ equal, compared without sorting keys.
 CI runs a bounded, derandomized set of examples (a few seconds). A longer run:
 
     PLANS_MAX_EXAMPLES=2000 .venv/bin/pytest -q -p no:cacheprovider \
-        tests/graph/test_plans_match_graphql_core.py
+        tests/graph/pipeline/test_plans_match_graphql_core.py
 
 (about 0.05 s an example). With `PLANS_DEBUG=1` and `-s` it prints every answer and the
 planner's counters at the end.
@@ -55,7 +55,7 @@ from hypothesis_graphql import nodes, queries
 from bench.workloads import GET, LIST
 from graph.pipeline.plans import FallbackReason, UnplannedReason
 from tests.graph.fuzzing import fuzz_settings, schema_sdl
-from tests.graph.plans_world import CALLERS, ORDER_FIELDS, World, running_world
+from tests.graph.pipeline.plans_world import CALLERS, ORDER_FIELDS, World, running_world
 
 if TYPE_CHECKING:
     from pathlib import Path

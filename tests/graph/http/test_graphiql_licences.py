@@ -18,7 +18,7 @@ import pytest
 
 from graph.http.assets import REVENDOR, SHIPPED_DIR, ShippedFile, shipped_files
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NOTICES = "LICENSE.third-party.txt"
 
 # webpack's header above each module: `!*** ../../../node_modules/codemirror/lib/codemirror.js ***!`

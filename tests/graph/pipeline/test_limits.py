@@ -6,7 +6,7 @@ from graphql import GraphQLError, build_schema, parse, specified_rules, validate
 
 from graph.pipeline.limits import document_limits_rule
 
-CONTRACT = Path(__file__).resolve().parents[2] / "docs" / "contract" / "contract.graphql"
+CONTRACT = Path(__file__).resolve().parents[3] / "docs" / "contract" / "contract.graphql"
 SCHEMA = build_schema(CONTRACT.read_text())
 
 

@@ -25,7 +25,7 @@ from graph.api.identity import Role
 from graph.http import accept, outbox
 from graph.http.auth import TokenAuthority
 from graph.http.sse import SSE
-from tests.graph.test_live_sharing import metric
+from tests.graph.pipeline.test_live_sharing import metric
 from tests.support.crash import served
 from tests.support.graph import CREATE_ORDER, error_codes, order_input, post_data, uvicorn_server
 from tests.support.streams import EVENT_STREAM, RawStream, open_stream

@@ -1,9 +1,9 @@
 """A corpus of requests to /graphql (every Accept, bodies good and bad, GET and POST) and the
 answers recorded in `http_corpus.json`, normalized (generated ids, times and cursors replaced by
-placeholders). tests/graph/test_http_corpus.py holds the endpoint to them; its docstring says
+placeholders). tests/graph/http/test_http_corpus.py holds the endpoint to them; its docstring says
 where the recording came from and when to record again.
 
-    python -m tests.graph.http_corpus --write FILE    # record the current app's answers
+    python -m tests.graph.http.http_corpus --write FILE    # record the current app's answers
 """
 
 from __future__ import annotations

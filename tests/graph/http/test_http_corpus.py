@@ -1,11 +1,12 @@
-"""The endpoint's answers to the corpus of tests/graph/http_corpus.py, byte for byte (status,
+"""The endpoint's answers to the corpus of tests/graph/http/http_corpus.py, byte for byte (status,
 media type, body), as recorded in http_corpus.json.
 
 The first recording was Strawberry's view, before the pipeline replaced it (issue 20); the
 endpoint matched it except where the issue changed the answer on purpose (what the view
 answered as text/plain is a coded GraphQL error in JSON). Since then the file is recorded from
 the endpoint, and re-recorded only when an answer changes on purpose (a new field, a new code):
-`python -m tests.graph.http_corpus --write tests/graph/http_corpus.json`, then read the diff."""
+`python -m tests.graph.http.http_corpus --write tests/graph/http/http_corpus.json`, then read
+the diff."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from tests.graph.http_corpus import RECORDED, record
+from tests.graph.http.http_corpus import RECORDED, record
 from tests.support.graph import app_client
 
 if TYPE_CHECKING:
